@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# kvm-vfio IRQ forwarding for QEMU: build and test entry points.
+#   make              set up, fetch + assemble the source, build, smoke-run
+#   make check        our tests + QEMU's unit/qtest suites against the baseline
+# See README.md for the rest.
+
+SHELL := /bin/bash
+S := scripts
+
+.PHONY: all deps assemble build smoke check check-upstream check-series \
+	series export baseline clean distclean help
+
+all: build smoke
+
+deps:
+	@$(S)/setup-deps.sh
+
+assemble: deps
+	@$(S)/assemble.sh
+
+build: assemble
+	@$(S)/build.sh
+
+smoke: build
+	@$(S)/smoke.sh
+
+# Bring edits made in build/src (committed there) back into patches/ + qemu/.
+export:
+	@python3 $(S)/qtree.py --tree build/src export
+
+series: assemble
+	@python3 $(S)/qtree.py --tree build/src series --out build/series
+
+check-series: series
+	@$(S)/check-series.sh
+
+check-upstream: build
+	@$(S)/check-upstream.sh
+
+check: build smoke
+	@$(S)/check-all.sh
+
+# Record tests/baseline/ from the unpatched base (maintainers only).
+baseline: assemble
+	@$(S)/record-baseline.sh
+
+clean:
+	rm -rf build/qemu build/series build/series-tree
+
+distclean:
+	rm -rf build
+
+help:
+	@sed -n '3,7p' Makefile

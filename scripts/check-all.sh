@@ -1,0 +1,32 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# "make check": the project's own script tests, the exported series
+# (git am + checkpatch), then QEMU's unit/qtest suites (which include our
+# tests) compared with tests/baseline.  Prints one summary line last.
+set -uo pipefail
+. "$(dirname "$0")/common.sh"
+
+QIF_SUMMARY=$(mktemp)
+export QIF_SUMMARY
+trap 'rm -f "$QIF_SUMMARY"' EXIT
+failed_steps=()
+step() {
+    local name=$1; shift
+    echo "=== $name"
+    "$@" || failed_steps+=("$name")
+}
+
+step "script tests" "$TOP/tests/scripts/run.sh"
+step "series" bash -c "python3 '$TOP/scripts/qtree.py' --tree '$SRC' series --out '$BUILD/series' && '$TOP/scripts/check-series.sh'"
+step "upstream suites" "$TOP/scripts/check-upstream.sh"
+
+read -r p f s < <(awk '{p+=$2; f+=$3; s+=$4} END {print p+0, f+0, s+0}' "$QIF_SUMMARY")
+echo
+if [ ${#failed_steps[@]} -gt 0 ]; then
+    echo "make check: FAILED: ${failed_steps[*]}"
+    # A step that died before counting must still show as a failure.
+    [ "$f" -eq 0 ] && f=${#failed_steps[@]}
+fi
+echo "$p passed, $f failed, $s skipped"
+[ ${#failed_steps[@]} -eq 0 ]

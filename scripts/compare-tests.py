@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Compare a meson testlog.json with the recorded upstream baseline.
+
+Upstream tests (listed in the baseline) must give exactly their recorded
+result.  Tests not in the baseline are ours and must pass (or skip).
+Excluded tests (with a written reason) are ignored.
+
+  compare-tests.py record TESTLOG BASELINE   write the baseline
+  compare-tests.py check TESTLOG BASELINE EXCLUDED [--summary FILE]
+"""
+
+import json
+import sys
+
+
+def load_log(path):
+    results = {}
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            t = json.loads(line)
+            results[t['name']] = t['result']
+    return results
+
+
+def load_table(path):
+    table = {}
+    with open(path) as f:
+        for line in f:
+            if line.startswith('#') or not line.strip():
+                continue
+            name, value = line.rstrip('\n').split('\t', 1)
+            table[name] = value
+    return table
+
+
+def record(log, baseline):
+    results = load_log(log)
+    with open(baseline, 'a') as f:
+        for name in sorted(results):
+            f.write('%s\t%s\n' % (name, results[name]))
+    print('recorded %d tests' % len(results))
+
+
+def check(log, baseline, excluded, summary=None):
+    results = load_log(log)
+    base = load_table(baseline)
+    excl = load_table(excluded)
+    bad = []
+    counts = {'passed': 0, 'failed': 0, 'skipped': 0}
+
+    for name, got in sorted(results.items()):
+        if name in excl:
+            counts['skipped'] += 1
+            continue
+        want = base.get(name)
+        if want is None:
+            ok = got in ('OK', 'SKIP')
+            what = 'new test (ours) must pass'
+        else:
+            ok = got == want
+            what = 'baseline says %s' % want
+        if not ok:
+            bad.append('  %-60s %-8s (%s)' % (name, got, what))
+            counts['failed'] += 1
+        elif got == 'SKIP':
+            counts['skipped'] += 1
+        else:
+            counts['passed'] += 1
+    missing = sorted(set(base) - set(results) - set(excl))
+    for name in missing:
+        bad.append('  %-60s %-8s (baseline says %s)' % (name, 'MISSING',
+                                                        base[name]))
+        counts['failed'] += 1
+
+    print('upstream suites: %d tests compared with %s, %d excluded'
+          % (len(results), baseline, len(excl)))
+    if bad:
+        print('RESULTS DIFFER FROM THE BASELINE:')
+        print('\n'.join(bad))
+    if summary:
+        with open(summary, 'w') as f:
+            f.write('%(passed)d %(failed)d %(skipped)d\n' % counts)
+    return 1 if bad else 0
+
+
+def main():
+    if len(sys.argv) >= 4 and sys.argv[1] == 'record':
+        record(sys.argv[2], sys.argv[3])
+        return 0
+    if len(sys.argv) >= 5 and sys.argv[1] == 'check':
+        summary = None
+        if len(sys.argv) == 7 and sys.argv[5] == '--summary':
+            summary = sys.argv[6]
+        return check(sys.argv[2], sys.argv[3], sys.argv[4], summary)
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == '__main__':
+    sys.exit(main())
