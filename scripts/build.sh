@@ -7,9 +7,7 @@ set -euo pipefail
 
 [ -d "$SRC/.git" ] || die "$SRC is not assembled; run 'make'"
 
-export CCACHE_DIR=${CCACHE_DIR:-$QIF_CACHE/ccache}
-export PATH=/usr/lib/ccache:$PATH
-command -v ccache >/dev/null || die "ccache missing; run scripts/setup-deps.sh"
+use_ccache
 ccache --max-size=5G >/dev/null
 
 CONFIGURE_ARGS=(

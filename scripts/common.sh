@@ -13,3 +13,15 @@ QIF_CACHE=${QIF_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/qemu-irq-forward}
 
 die() { echo "$(basename "$0"): error: $*" >&2; exit 1; }
 note() { echo "$(basename "$0"): $*" >&2; }
+
+# ccache from Debian, shared by every clone: source and build dir are
+# siblings (../src), so with paths relative to their parent, CI's fresh
+# clones and the baseline tree hit the same cache entries.
+use_ccache() {
+    command -v ccache >/dev/null || die "ccache missing; run scripts/setup-deps.sh"
+    [ "$(dirname "$SRC")" = "$(dirname "$OBJ")" ] || die "QIF_SRC and QIF_OBJ must be siblings"
+    export CCACHE_DIR=${CCACHE_DIR:-$QIF_CACHE/ccache}
+    export CCACHE_BASEDIR
+    CCACHE_BASEDIR=$(cd "$(dirname "$SRC")" && pwd)
+    export CCACHE_NOHASHDIR=1 PATH=/usr/lib/ccache:$PATH
+}

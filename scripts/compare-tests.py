@@ -14,7 +14,7 @@ import json
 import sys
 
 
-def load_log(path):
+def load_log(path, outputs=None):
     results = {}
     with open(path) as f:
         for line in f:
@@ -23,7 +23,14 @@ def load_log(path):
                 continue
             t = json.loads(line)
             results[t['name']] = t['result']
+            if outputs is not None:
+                outputs[t['name']] = t.get('stdout') or ''
     return results
+
+
+def tail(text, lines=12):
+    return ''.join('      | ' + l + '\n'
+                   for l in text.rstrip().splitlines()[-lines:])
 
 
 def load_table(path):
@@ -46,7 +53,8 @@ def record(log, baseline):
 
 
 def check(log, baseline, excluded, summary=None):
-    results = load_log(log)
+    outputs = {}
+    results = load_log(log, outputs)
     base = load_table(baseline)
     excl = load_table(excluded)
     bad = []
@@ -64,12 +72,15 @@ def check(log, baseline, excluded, summary=None):
             ok = got == want
             what = 'baseline says %s' % want
         if not ok:
-            bad.append('  %-60s %-8s (%s)' % (name, got, what))
+            # The end of the test's output, so that a CI log alone tells why.
+            bad.append('  %-60s %-8s (%s)\n%s' % (name, got, what,
+                                                   tail(outputs[name])))
             counts['failed'] += 1
         elif got == 'SKIP':
             counts['skipped'] += 1
         else:
             counts['passed'] += 1
+    counts['skipped'] += len(set(excl) - set(results))   # not run at all
     missing = sorted(set(base) - set(results) - set(excl))
     for name in missing:
         bad.append('  %-60s %-8s (baseline says %s)' % (name, 'MISSING',

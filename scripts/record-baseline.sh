@@ -1,0 +1,41 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Record tests/baseline/upstream-results.tsv: the result of every test of
+# the unit, qtest-aarch64 and qtest-x86_64 suites on the *unpatched* base,
+# built in build/baseline/qemu from a worktree at qif-base (same configure,
+# same firmware, same machine setup as "make check").
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+if [ -z "$(git -C "$SRC" rev-list qif-base..HEAD)" ] && \
+   [ -z "$(git -C "$SRC" status --porcelain --untracked-files=no)" ]; then
+    # Empty series: build/src is the base itself.
+    base_src=$SRC
+    export QIF_SRC=$SRC QIF_OBJ=$OBJ
+else
+    base_src=$BUILD/baseline/src
+    mkdir -p "$BUILD/baseline"
+    git -C "$SRC" worktree prune
+    if [ ! -d "$base_src" ]; then
+        git -C "$SRC" worktree add -q --detach "$base_src" qif-base
+    else
+        git -C "$base_src" checkout -q --detach qif-base
+    fi
+    export QIF_SRC=$base_src QIF_OBJ=$BUILD/baseline/qemu
+fi
+"$TOP/scripts/build.sh"
+"$TOP/scripts/run-upstream-tests.sh"
+
+out=$TOP/tests/baseline/upstream-results.tsv
+{
+    echo "# SPDX-License-Identifier: GPL-2.0-or-later"
+    echo "# Result of every test in meson suites unit, qtest-aarch64, qtest-x86_64"
+    echo "# on the UNPATCHED base ($(git -C "$base_src" log -1 --format=%s qif-base)),"
+    echo "# recorded by 'make baseline' (scripts/record-baseline.sh) on $(date -u +%F),"
+    echo "# $(nproc) cores, $(. /etc/os-release; echo "$PRETTY_NAME"), kernel $(uname -r),"
+    echo "# /dev/kvm: $([ -c /dev/kvm ] && echo present || echo absent)."
+    echo "# 'make check' fails when any of these results differs."
+} > "$out"
+python3 "$TOP/scripts/compare-tests.py" record "$QIF_OBJ/meson-logs/qif-upstream.json" "$out"
+echo "baseline: $(grep -vc '^#' "$out") results in $out"
