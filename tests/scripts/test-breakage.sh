@@ -1,0 +1,65 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Breaking the setup must give a clear message and a non-zero exit:
+# a missing build dependency (as non-root), and an upstream test whose
+# result differs from the baseline.
+set -u
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+chmod 755 "$T"
+
+ok() { echo "ok - $*"; }
+nok() { echo "not ok - $*"; }
+refuses() {     # refuses WHAT PATTERN CMD...: CMD fails and says PATTERN
+    local what=$1 pat=$2 out; shift 2
+    if out=$("$@" 2>&1); then nok "$what (succeeded)"; return; fi
+    if grep -q -- "$pat" <<<"$out"; then ok "$what"; else nok "$what: no '$pat' in: $out"; fi
+}
+
+# A dpkg-query that says ovmf is not installed, everything else is.
+mkdir "$T/bin"
+cat > "$T/bin/dpkg-query" <<'SH'
+#!/bin/sh
+for last; do :; done
+[ "$last" = ovmf ] && exit 1
+echo "install ok installed"
+SH
+chmod 755 "$T/bin/dpkg-query"
+# A copy, so that "nobody" can read it wherever the clone is.
+cp "$TOP/scripts/setup-deps.sh" "$T/"
+chmod 755 "$T/setup-deps.sh"
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+    refuses "a missing dependency, as non-root, is named" \
+        "missing build dependencies: ovmf.*run 'sudo" \
+        setpriv --reuid=nobody --regid=nogroup --clear-groups \
+        env PATH="$T/bin:$PATH" bash "$T/setup-deps.sh"
+else
+    refuses "a missing dependency, as non-root, is named" \
+        "missing build dependencies: ovmf.*run 'sudo" \
+        env PATH="$T/bin:$PATH" bash "$T/setup-deps.sh"
+fi
+
+# A test log where one upstream test changed its result.
+printf '# header\nqemu:unit / test-a\tOK\nqemu:unit / test-b\tOK\n' > "$T/base.tsv"
+printf '# none\n' > "$T/excl.tsv"
+cat > "$T/log.json" <<'J'
+{"name": "qemu:unit / test-a", "result": "OK", "stdout": "ok 1"}
+{"name": "qemu:unit / test-b", "result": "FAIL", "stdout": "ok 1\nBail out! assertion failed: (x == 1)"}
+J
+refuses "a failing upstream test is named, with its output" \
+    "test-b.*FAIL.*baseline says OK" \
+    python3 "$TOP/scripts/compare-tests.py" check "$T/log.json" "$T/base.tsv" "$T/excl.tsv"
+refuses "the failing test's last output lines are shown" \
+    "| Bail out! assertion failed" \
+    python3 "$TOP/scripts/compare-tests.py" check "$T/log.json" "$T/base.tsv" "$T/excl.tsv"
+grep -v test-b "$T/log.json" > "$T/log2.json"
+refuses "a test missing from the run is a failure" "test-b.*MISSING" \
+    python3 "$TOP/scripts/compare-tests.py" check "$T/log2.json" "$T/base.tsv" "$T/excl.tsv"
+printf 'qemu:unit / test-b\treason\n' >> "$T/excl.tsv"
+if python3 "$TOP/scripts/compare-tests.py" check "$T/log2.json" "$T/base.tsv" "$T/excl.tsv" >/dev/null; then
+    ok "an excluded test is not compared"
+else
+    nok "an excluded test is not compared"
+fi
