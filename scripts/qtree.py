@@ -365,7 +365,7 @@ def cmd_export(args):
 
 def cmd_series(args):
     """Assemble the repo's series in a scratch worktree and format-patch it."""
-    tree, out = args.tree, args.out
+    tree, out = os.path.abspath(args.tree), os.path.abspath(args.out)
     entries = read_series()
     scratch = os.path.join(os.path.dirname(out), 'series-tree')
     git(tree, 'worktree', 'prune')

@@ -1,0 +1,148 @@
+/*
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * kvm-vfio IRQ forwarding and posting: the proposed KVM_DEV_VFIO_DEVICE
+ * attribute group of the kvm-vfio device.  Attribute dispatch mirrors the
+ * kernel's virt/kvm/vfio.c: one table, one request path.
+ */
+
+#include "qemu/osdep.h"
+#include <sys/ioctl.h>
+#include <linux/kvm.h>
+#include "qapi/error.h"
+#include "system/kvm-vfio-irq.h"
+#include "trace.h"
+
+static const struct {
+    uint64_t attr;
+    const char *name;
+} kvm_vfio_irq_ops[KVM_VFIO_IRQ_OP__MAX] = {
+    [KVM_VFIO_IRQ_FORWARD] = { KVM_DEV_VFIO_DEVICE_FORWARD_IRQ, "forward" },
+    [KVM_VFIO_IRQ_UNFORWARD] = { KVM_DEV_VFIO_DEVICE_UNFORWARD_IRQ,
+                                 "unforward" },
+    [KVM_VFIO_IRQ_POST] = { KVM_DEV_VFIO_DEVICE_POST_IRQ, "post" },
+    [KVM_VFIO_IRQ_UNPOST] = { KVM_DEV_VFIO_DEVICE_UNPOST_IRQ, "unpost" },
+};
+
+static int kvm_vfio_ioctl(int dev_fd, unsigned long req, uint32_t group,
+                          uint64_t attr, void *arg)
+{
+    struct kvm_device_attr a = {
+        .group = group,
+        .attr = attr,
+        .addr = (uintptr_t)arg,
+    };
+    int ret;
+
+    do {
+        ret = ioctl(dev_fd, req, &a);
+    } while (ret < 0 && errno == EINTR);
+    return ret < 0 ? -errno : 0;
+}
+
+static int kvm_vfio_ioctl_has_attr(int dev_fd, uint32_t group, uint64_t attr)
+{
+    return kvm_vfio_ioctl(dev_fd, KVM_HAS_DEVICE_ATTR, group, attr, NULL);
+}
+
+static int kvm_vfio_ioctl_set_attr(int dev_fd, uint32_t group, uint64_t attr,
+                                   void *arg)
+{
+    return kvm_vfio_ioctl(dev_fd, KVM_SET_DEVICE_ATTR, group, attr, arg);
+}
+
+static const KVMVFIOIrqBackend kvm_vfio_ioctl_backend = {
+    .has_attr = kvm_vfio_ioctl_has_attr,
+    .set_attr = kvm_vfio_ioctl_set_attr,
+};
+
+static const KVMVFIOIrqBackend *backend = &kvm_vfio_ioctl_backend;
+
+void kvm_vfio_irq_set_backend(const KVMVFIOIrqBackend *b)
+{
+    backend = b ? b : &kvm_vfio_ioctl_backend;
+}
+
+const char *kvm_vfio_irq_op_name(KVMVFIOIrqOp op)
+{
+    assert(op < KVM_VFIO_IRQ_OP__MAX);
+    return kvm_vfio_irq_ops[op].name;
+}
+
+/* What each errno of the design note means, for the user. */
+static const char *kvm_vfio_irq_reason(int err)
+{
+    switch (err) {
+    case ENXIO:
+        return "the kernel does not implement kvm-vfio IRQ forwarding";
+    case EINVAL:
+        return "the kernel refused the request (bad range, or this IRQ type "
+               "cannot be forwarded)";
+    case EBADF:
+    case EPERM:
+        return "the VFIO device is not registered with this VM's kvm-vfio "
+               "device";
+    case EBUSY:
+        return "the IRQ is already forwarded or posted, or a resamplefd or "
+               "unmask eventfd is still attached";
+    case EFAULT:
+        return "the kernel could not read the request";
+    default:
+        return "unexpected kernel error";
+    }
+}
+
+bool kvm_vfio_irq_supported(int kvm_vfio_fd, KVMVFIOIrqOp op, Error **errp)
+{
+    int ret;
+
+    assert(op < KVM_VFIO_IRQ_OP__MAX);
+    ret = backend->has_attr(kvm_vfio_fd, KVM_DEV_VFIO_DEVICE,
+                            kvm_vfio_irq_ops[op].attr);
+    trace_kvm_vfio_irq_probe(kvm_vfio_irq_ops[op].name, ret);
+    if (ret < 0) {
+        error_setg_errno(errp, -ret, "kvm-vfio IRQ %s: %s",
+                         kvm_vfio_irq_ops[op].name, kvm_vfio_irq_reason(-ret));
+        return false;
+    }
+    return true;
+}
+
+bool kvm_vfio_irq_request(int kvm_vfio_fd, KVMVFIOIrqOp op, int vfio_dev_fd,
+                          uint32_t index, uint32_t start, uint32_t count,
+                          const uint32_t *gsi, Error **errp)
+{
+    g_autofree struct kvm_vfio_dev_irq *req = NULL;
+    size_t argsz;
+    int ret;
+
+    assert(op < KVM_VFIO_IRQ_OP__MAX);
+    if (count == 0 || count > KVM_VFIO_IRQ_MAX_COUNT ||
+        start > UINT32_MAX - count || vfio_dev_fd < 0) {
+        error_setg(errp, "kvm-vfio IRQ %s: invalid request (fd %d, index %u, "
+                   "start %u, count %u)", kvm_vfio_irq_ops[op].name,
+                   vfio_dev_fd, index, start, count);
+        return false;
+    }
+
+    argsz = sizeof(*req) + count * sizeof(req->gsi[0]);
+    req = g_malloc0(argsz);
+    req->argsz = argsz;
+    req->fd = vfio_dev_fd;
+    req->index = index;
+    req->start = start;
+    req->count = count;
+    memcpy(req->gsi, gsi, count * sizeof(req->gsi[0]));
+
+    ret = backend->set_attr(kvm_vfio_fd, KVM_DEV_VFIO_DEVICE,
+                            kvm_vfio_irq_ops[op].attr, req);
+    trace_kvm_vfio_irq_request(kvm_vfio_irq_ops[op].name, vfio_dev_fd, index,
+                               start, count, gsi[0], ret);
+    if (ret < 0) {
+        error_setg_errno(errp, -ret, "kvm-vfio IRQ %s (index %u, start %u, "
+                         "count %u): %s", kvm_vfio_irq_ops[op].name, index, start,
+                         count, kvm_vfio_irq_reason(-ret));
+        return false;
+    }
+    return true;
+}

@@ -1,0 +1,406 @@
+/*
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * VFIO IRQ forwarding (ARM) and posting (x86), with fallback.
+ *
+ * Each mode is an ordered list of steps.  Entering a mode runs its steps;
+ * a failing step undoes the ones before it in reverse, and leaving a mode
+ * undoes all of them in reverse.  So a forwarded level IRQ is set up as
+ * the kvm-vfio API asks: irqfd without resamplefd, then VFIO's trigger
+ * eventfd, then FORWARD; and torn down UNFORWARD first.
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qemu/error-report.h"
+#include "system/system.h"
+#include "migration/blocker.h"
+#include "system/kvm-vfio-irq.h"
+#include "hw/vfio/vfio-irq-forward.h"
+#include "trace.h"
+
+typedef enum VFIOIrqStep {
+    STEP_END,
+    STEP_IRQFD,                 /* irqfd, no resamplefd */
+    STEP_IRQFD_RESAMPLE,        /* irqfd + resamplefd */
+    STEP_TRIGGER,               /* VFIO trigger eventfd, read by KVM */
+    STEP_TRIGGER_USER,          /* VFIO trigger eventfd, read by QEMU */
+    STEP_UNMASK,                /* VFIO unmask eventfd */
+    STEP_FORWARD,               /* kvm-vfio FORWARD */
+    STEP_POST,                  /* kvm-vfio POST */
+} VFIOIrqStep;
+
+static const VFIOIrqStep mode_steps[VFIO_IRQ_MODE__MAX][4] = {
+    [VFIO_IRQ_MODE_DISABLED] = { STEP_END },
+    [VFIO_IRQ_MODE_FORWARDED] = { STEP_IRQFD, STEP_TRIGGER, STEP_FORWARD },
+    [VFIO_IRQ_MODE_POSTED] = { STEP_IRQFD, STEP_TRIGGER, STEP_POST },
+    [VFIO_IRQ_MODE_IRQFD_RESAMPLE] = { STEP_IRQFD_RESAMPLE, STEP_TRIGGER,
+                                       STEP_UNMASK },
+    [VFIO_IRQ_MODE_IRQFD] = { STEP_IRQFD, STEP_TRIGGER },
+    [VFIO_IRQ_MODE_USERSPACE] = { STEP_TRIGGER_USER },
+};
+
+static QTAILQ_HEAD(, VFIOIrqFwdDev) fwd_devs =
+    QTAILQ_HEAD_INITIALIZER(fwd_devs);
+
+static bool kvm_step(VFIOIrqFwd *fwd, KVMVFIOIrqOp op, Error **errp)
+{
+    uint32_t gsi = fwd->gsi;
+
+    return kvm_vfio_irq_request(fwd->dev->kvm_fd, op, fwd->dev->vfio_fd,
+                                fwd->index, fwd->subindex, 1, &gsi, errp);
+}
+
+static bool step_do(VFIOIrqFwd *fwd, VFIOIrqStep step, Error **errp)
+{
+    const VFIOIrqFwdOps *ops = fwd->dev->ops;
+
+    switch (step) {
+    case STEP_IRQFD:
+    case STEP_IRQFD_RESAMPLE:
+        return ops->irqfd_add(fwd, step == STEP_IRQFD_RESAMPLE, errp);
+    case STEP_TRIGGER:
+    case STEP_TRIGGER_USER:
+        return ops->trigger_set(fwd, step == STEP_TRIGGER_USER, errp);
+    case STEP_UNMASK:
+        return ops->unmask_set(fwd, errp);
+    case STEP_FORWARD:
+        return kvm_step(fwd, KVM_VFIO_IRQ_FORWARD, errp);
+    case STEP_POST:
+        return kvm_step(fwd, KVM_VFIO_IRQ_POST, errp);
+    default:
+        g_assert_not_reached();
+    }
+}
+
+static void step_undo(VFIOIrqFwd *fwd, VFIOIrqStep step)
+{
+    const VFIOIrqFwdOps *ops = fwd->dev->ops;
+    Error *err = NULL;
+
+    switch (step) {
+    case STEP_IRQFD:
+    case STEP_IRQFD_RESAMPLE:
+        ops->irqfd_del(fwd, step == STEP_IRQFD_RESAMPLE);
+        break;
+    case STEP_TRIGGER:
+    case STEP_TRIGGER_USER:
+        ops->trigger_clear(fwd, step == STEP_TRIGGER_USER);
+        break;
+    case STEP_UNMASK:
+        ops->unmask_clear(fwd);
+        break;
+    case STEP_FORWARD:
+    case STEP_POST:
+        /* The kernel keeps nothing when this fails; say so and go on. */
+        if (!kvm_step(fwd, step == STEP_FORWARD ? KVM_VFIO_IRQ_UNFORWARD :
+                      KVM_VFIO_IRQ_UNPOST, &err)) {
+            warn_reportf_err(err, "vfio %s: IRQ %u.%u: ", fwd->dev->name,
+                             fwd->index, fwd->subindex);
+        }
+        break;
+    default:
+        g_assert_not_reached();
+    }
+}
+
+static void undo_steps(VFIOIrqFwd *fwd, const VFIOIrqStep *steps, int n)
+{
+    while (n-- > 0) {
+        step_undo(fwd, steps[n]);
+    }
+}
+
+static bool mode_is_fast(VfioIrqMode mode)
+{
+    return mode == VFIO_IRQ_MODE_FORWARDED || mode == VFIO_IRQ_MODE_POSTED;
+}
+
+/*
+ * The kernel cannot carry a forwarded or posted IRQ over to another host,
+ * and QEMU does not yet unforward on the source before the final stop, so
+ * migration is blocked while any IRQ of the device is forwarded or posted.
+ */
+static bool fast_get(VFIOIrqFwdDev *dev, Error **errp)
+{
+    if (dev->fast_irqs == 0) {
+        error_setg(&dev->migration_blocker,
+                   "vfio %s: an IRQ is forwarded or posted by the kernel "
+                   "(x-forward)", dev->name);
+        if (migrate_add_blocker(&dev->migration_blocker, errp) < 0) {
+            return false;
+        }
+    }
+    dev->fast_irqs++;
+    return true;
+}
+
+static void fast_put(VFIOIrqFwdDev *dev)
+{
+    assert(dev->fast_irqs > 0);
+    if (--dev->fast_irqs == 0) {
+        migrate_del_blocker(&dev->migration_blocker);
+    }
+}
+
+/* Enter @mode from DISABLED; on failure nothing stays set up. */
+static bool enter_mode(VFIOIrqFwd *fwd, VfioIrqMode mode, Error **errp)
+{
+    const VFIOIrqStep *steps = mode_steps[mode];
+    int i;
+
+    assert(fwd->mode == VFIO_IRQ_MODE_DISABLED);
+    if (mode_is_fast(mode) && !fast_get(fwd->dev, errp)) {
+        return false;
+    }
+    for (i = 0; steps[i] != STEP_END; i++) {
+        if (!step_do(fwd, steps[i], errp)) {
+            undo_steps(fwd, steps, i);
+            if (mode_is_fast(mode)) {
+                fast_put(fwd->dev);
+            }
+            trace_vfio_irq_fwd_enter_failed(fwd->dev->name, fwd->index,
+                                            fwd->subindex, VfioIrqMode_str(mode),
+                                            i);
+            return false;
+        }
+    }
+    fwd->mode = mode;
+    trace_vfio_irq_fwd_mode(fwd->dev->name, fwd->index, fwd->subindex,
+                            fwd->gsi, VfioIrqMode_str(mode));
+    return true;
+}
+
+void vfio_irq_fwd_disable(VFIOIrqFwd *fwd)
+{
+    const VFIOIrqStep *steps = mode_steps[fwd->mode];
+    int n = 0;
+
+    if (fwd->mode == VFIO_IRQ_MODE_DISABLED) {
+        return;
+    }
+    while (steps[n] != STEP_END) {
+        n++;
+    }
+    undo_steps(fwd, steps, n);
+    if (mode_is_fast(fwd->mode)) {
+        fast_put(fwd->dev);
+    }
+    fwd->mode = VFIO_IRQ_MODE_DISABLED;
+    trace_vfio_irq_fwd_mode(fwd->dev->name, fwd->index, fwd->subindex,
+                            fwd->gsi, VfioIrqMode_str(VFIO_IRQ_MODE_DISABLED));
+}
+
+/*
+ * Try the fast mode.  *kernel_has_api tells whether the kernel implements
+ * it: only then is a failure a surprise worth a warning under "auto".
+ */
+static bool forward(VFIOIrqFwd *fwd, bool *kernel_has_api, Error **errp)
+{
+    bool msi = fwd->kind == VFIO_IRQ_KIND_MSI;
+    VfioIrqMode mode = msi ? VFIO_IRQ_MODE_POSTED : VFIO_IRQ_MODE_FORWARDED;
+
+    *kernel_has_api = false;
+    if (fwd->blocked) {
+        error_setg(errp, "%s", fwd->blocked);
+        return false;
+    }
+    if (!fwd->irqfd_allowed) {
+        error_setg(errp, "KVM irqfd is not available for this IRQ");
+        return false;
+    }
+    if (fwd->gsi < 0) {
+        error_setg(errp, "the IRQ has no KVM GSI");
+        return false;
+    }
+    if (fwd->dev->kvm_fd < 0) {
+        error_setg(errp, "there is no kvm-vfio device");
+        return false;
+    }
+    if (!kvm_vfio_irq_supported(fwd->dev->kvm_fd, msi ? KVM_VFIO_IRQ_POST :
+                                KVM_VFIO_IRQ_FORWARD, errp)) {
+        return false;
+    }
+    *kernel_has_api = true;
+    return enter_mode(fwd, mode, errp);
+}
+
+/* The legacy paths: irqfd(+resamplefd), then userspace. */
+static bool fall_back(VFIOIrqFwd *fwd, Error **errp)
+{
+    VfioIrqMode legacy = fwd->kind == VFIO_IRQ_KIND_LEVEL ?
+                         VFIO_IRQ_MODE_IRQFD_RESAMPLE : VFIO_IRQ_MODE_IRQFD;
+    Error *err = NULL;
+
+    if (fwd->irqfd_allowed && fwd->gsi >= 0) {
+        if (enter_mode(fwd, legacy, &err)) {
+            return true;
+        }
+        trace_vfio_irq_fwd_irqfd_failed(fwd->dev->name, fwd->index,
+                                        fwd->subindex,
+                                        error_get_pretty(err));
+        error_free(err);
+    }
+    return enter_mode(fwd, VFIO_IRQ_MODE_USERSPACE, errp);
+}
+
+static bool enable(VFIOIrqFwd *fwd, int gsi, bool strict, Error **errp)
+{
+    VFIOIrqFwdDev *dev = fwd->dev;
+    const char *what = fwd->kind == VFIO_IRQ_KIND_MSI ? "posted" : "forwarded";
+    bool kernel_has_api = false;
+    Error *err = NULL;
+
+    assert(fwd->mode == VFIO_IRQ_MODE_DISABLED);
+    fwd->gsi = gsi;
+    g_clear_pointer(&fwd->reason, g_free);
+
+    if (fwd->unsupported) {
+        fwd->reason = g_strdup(fwd->unsupported);
+    } else if (dev->policy == ON_OFF_AUTO_OFF) {
+        fwd->reason = g_strdup("x-forward=off");
+    } else if (forward(fwd, &kernel_has_api, &err)) {
+        return true;
+    } else if (dev->policy == ON_OFF_AUTO_ON) {
+        fwd->reason = g_strdup(error_get_pretty(err));
+        error_prepend(&err, "vfio %s: x-forward=on: IRQ %u.%u cannot be %s: ",
+                      dev->name, fwd->index, fwd->subindex, what);
+        if (strict) {
+            g_clear_pointer(&fwd->reason, g_free);
+            error_propagate(errp, err);
+            return false;
+        }
+        error_report_err(err);
+    } else {
+        fwd->reason = g_strdup(error_get_pretty(err));
+        if (kernel_has_api && !dev->warned) {
+            warn_report("vfio %s: IRQ %u.%u is not %s although the kernel "
+                        "supports it: %s; falling back", dev->name,
+                        fwd->index, fwd->subindex, what, fwd->reason);
+            dev->warned = true;
+        }
+        error_free(err);
+    }
+    trace_vfio_irq_fwd_fall_back(dev->name, fwd->index, fwd->subindex,
+                                 fwd->reason);
+    if (!fall_back(fwd, errp)) {
+        error_prepend(errp, "vfio %s: IRQ %u.%u: ", dev->name, fwd->index,
+                      fwd->subindex);
+        return false;
+    }
+    return true;
+}
+
+bool vfio_irq_fwd_enable(VFIOIrqFwd *fwd, int gsi, Error **errp)
+{
+    return enable(fwd, gsi, true, errp);
+}
+
+bool vfio_irq_fwd_enable_guest(VFIOIrqFwd *fwd, int gsi, Error **errp)
+{
+    return enable(fwd, gsi, false, errp);
+}
+
+bool vfio_irq_fwd_update(VFIOIrqFwd *fwd, int gsi, Error **errp)
+{
+    trace_vfio_irq_fwd_update(fwd->dev->name, fwd->index, fwd->subindex,
+                              fwd->gsi, gsi);
+    vfio_irq_fwd_disable(fwd);
+    return enable(fwd, gsi, false, errp);
+}
+
+void vfio_irq_fwd_init(VFIOIrqFwd *fwd, VFIOIrqFwdDev *dev, void *opaque,
+                       uint32_t index, uint32_t subindex, VfioIrqKind kind)
+{
+    *fwd = (VFIOIrqFwd) {
+        .dev = dev,
+        .opaque = opaque,
+        .index = index,
+        .subindex = subindex,
+        .kind = kind,
+        .gsi = -1,
+        .mode = VFIO_IRQ_MODE_DISABLED,
+    };
+    QLIST_INSERT_HEAD(&dev->irqs, fwd, next);
+}
+
+void vfio_irq_fwd_exit(VFIOIrqFwd *fwd)
+{
+    if (!fwd->dev) {
+        return;                 /* never initialized, or exited already */
+    }
+    vfio_irq_fwd_disable(fwd);
+    g_clear_pointer(&fwd->reason, g_free);
+    QLIST_REMOVE(fwd, next);
+    fwd->dev = NULL;
+}
+
+static void vfio_irq_fwd_at_exit(Notifier *n, void *data)
+{
+    vfio_irq_fwd_unforward_all();
+}
+
+static Notifier exit_notifier = { .notify = vfio_irq_fwd_at_exit };
+static bool exit_notifier_added;
+
+void vfio_irq_fwd_dev_init(VFIOIrqFwdDev *dev, Object *owner,
+                           const char *name, int vfio_fd, int kvm_fd,
+                           OnOffAuto policy, const VFIOIrqFwdOps *ops)
+{
+    *dev = (VFIOIrqFwdDev) {
+        .owner = owner,
+        .name = name,
+        .policy = policy,
+        .vfio_fd = vfio_fd,
+        .kvm_fd = kvm_fd,
+        .ops = ops,
+    };
+    QLIST_INIT(&dev->irqs);
+    if (!exit_notifier_added) {
+        qemu_add_exit_notifier(&exit_notifier);
+        exit_notifier_added = true;
+    }
+    QTAILQ_INSERT_TAIL(&fwd_devs, dev, next);
+}
+
+void vfio_irq_fwd_dev_exit(VFIOIrqFwdDev *dev)
+{
+    if (!dev->ops) {
+        return;                 /* never initialized, or exited already */
+    }
+    while (!QLIST_EMPTY(&dev->irqs)) {
+        vfio_irq_fwd_exit(QLIST_FIRST(&dev->irqs));
+    }
+    QTAILQ_REMOVE(&fwd_devs, dev, next);
+    dev->ops = NULL;
+}
+
+bool vfio_irq_fwd_check(const char *name, OnOffAuto policy,
+                        const char *blocked, Error **errp)
+{
+    if (policy == ON_OFF_AUTO_ON && blocked) {
+        error_setg(errp, "vfio %s: x-forward=on: IRQs cannot be forwarded: "
+                   "%s", name, blocked);
+        return false;
+    }
+    return true;
+}
+
+void vfio_irq_fwd_unforward_all(void)
+{
+    VFIOIrqFwdDev *dev;
+    VFIOIrqFwd *fwd;
+
+    QTAILQ_FOREACH(dev, &fwd_devs, next) {
+        QLIST_FOREACH(fwd, &dev->irqs, next) {
+            if (mode_is_fast(fwd->mode)) {
+                vfio_irq_fwd_disable(fwd);
+            }
+        }
+    }
+}
+
+VFIOIrqFwdDev *vfio_irq_fwd_dev_next(VFIOIrqFwdDev *prev)
+{
+    return prev ? QTAILQ_NEXT(prev, next) : QTAILQ_FIRST(&fwd_devs);
+}

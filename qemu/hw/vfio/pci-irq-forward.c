@@ -1,0 +1,341 @@
+/*
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * vfio-pci's side of IRQ forwarding (irq-forward.c): INTx is forwarded
+ * on ARM, MSI and MSI-X vectors are posted on x86.
+ *
+ * INTx: the state machine owns the whole path (irqfd, resamplefd, who
+ * reads VFIO's trigger eventfd, VFIO's unmask eventfd).  VFIO's trigger
+ * itself is set once by vfio_intx_enable() and stays.
+ *
+ * MSI/MSI-X: pci.c keeps owning the vector's KVM route, irqfd and VFIO
+ * trigger, as before; the state machine only posts a vector once pci.c
+ * has pointed VFIO's trigger at the irqfd, unposts it before pci.c
+ * changes any of that, and reports the vector's path.
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qemu/error-report.h"
+#include "qemu/main-loop.h"
+#include "system/kvm.h"
+#include "hw/pci/msix.h"
+#include "hw/vfio/vfio-common.h"
+#include "pci.h"
+
+/* Why an IRQ kind has no fast path at all on this target, or NULL. */
+static const char *vfio_pci_fwd_unsupported(bool msi)
+{
+#if defined(TARGET_AARCH64) || defined(TARGET_ARM)
+    return msi ? "ARM has no MSI posting" : NULL;
+#elif defined(TARGET_I386)
+    return msi ? NULL : "x86 has no wired IRQ forwarding";
+#else
+    return "this target has no IRQ forwarding or posting";
+#endif
+}
+
+/* Why no IRQ of any device can be forwarded or posted. */
+static const char *vfio_pci_fwd_blocked_all(void)
+{
+    if (!kvm_enabled()) {
+        return "KVM is not in use";
+    }
+    if (!kvm_irqchip_in_kernel()) {
+        return "the interrupt controller is not in the kernel";
+    }
+    if (!kvm_irqfds_enabled()) {
+        return "KVM has no irqfd support";
+    }
+    return NULL;
+}
+
+/* The x-no-kvm-* property that keeps IRQ @index off KVM, or NULL. */
+static const char *vfio_pci_fwd_no_kvm(VFIOPCIDevice *vdev, int index)
+{
+    switch (index) {
+    case VFIO_PCI_INTX_IRQ_INDEX:
+        return vdev->no_kvm_intx ? "x-no-kvm-intx=on" : NULL;
+    case VFIO_PCI_MSI_IRQ_INDEX:
+        return vdev->no_kvm_msi ? "x-no-kvm-msi=on" : NULL;
+    default:
+        return vdev->no_kvm_msix ? "x-no-kvm-msix=on" : NULL;
+    }
+}
+
+static const char *vfio_pci_fwd_blocked(VFIOPCIDevice *vdev, int index)
+{
+    return vfio_pci_fwd_no_kvm(vdev, index) ?: vfio_pci_fwd_blocked_all();
+}
+
+bool vfio_pci_fwd_check(VFIOPCIDevice *vdev, Error **errp)
+{
+    static const int indexes[] = {
+        VFIO_PCI_INTX_IRQ_INDEX, VFIO_PCI_MSI_IRQ_INDEX,
+        VFIO_PCI_MSIX_IRQ_INDEX,
+    };
+    g_autofree char *name = NULL;
+    const char *blocked = NULL;
+    int i;
+
+    if (vdev->forward != ON_OFF_AUTO_ON) {
+        return true;
+    }
+    name = vdev->vbasedev.sysfsdev ?
+           g_path_get_basename(vdev->vbasedev.sysfsdev) :
+           g_strdup(vdev->vbasedev.name ?: "?");
+    if (vfio_pci_fwd_unsupported(false) && vfio_pci_fwd_unsupported(true)) {
+        blocked = vfio_pci_fwd_unsupported(false);
+    }
+    /*
+     * Contradictions first: an IRQ kind that could be fast on this target
+     * is kept off KVM.  Then what this QEMU run lacks.
+     */
+    for (i = 0; !blocked && i < ARRAY_SIZE(indexes); i++) {
+        if (!vfio_pci_fwd_unsupported(indexes[i] != VFIO_PCI_INTX_IRQ_INDEX)) {
+            blocked = vfio_pci_fwd_no_kvm(vdev, indexes[i]);
+        }
+    }
+    if (!blocked) {
+        blocked = vfio_pci_fwd_blocked_all();
+    }
+    return vfio_irq_fwd_check(name, vdev->forward, blocked, errp);
+}
+
+static bool vfio_pci_fwd_irqfd_add(VFIOIrqFwd *fwd, bool resample,
+                                   Error **errp)
+{
+    VFIOPCIDevice *vdev = fwd->opaque;
+    int ret;
+
+    if (fwd->index != VFIO_PCI_INTX_IRQ_INDEX) {
+        /* pci.c has bound the vector's irqfd to its route already. */
+        return true;
+    }
+    if (resample) {
+        if (!kvm_resamplefds_enabled()) {
+            error_setg(errp, "KVM has no resamplefd support");
+            return false;
+        }
+        ret = event_notifier_init(&vdev->intx.unmask, 0);
+        if (ret) {
+            error_setg_errno(errp, -ret, "cannot create the unmask eventfd");
+            return false;
+        }
+    }
+    ret = kvm_irqchip_add_irqfd_notifier_gsi(kvm_state, &vdev->intx.interrupt,
+                                             resample ? &vdev->intx.unmask :
+                                             NULL, fwd->gsi);
+    if (ret < 0) {
+        error_setg_errno(errp, -ret, "cannot add an irqfd for GSI %d",
+                         fwd->gsi);
+        if (resample) {
+            event_notifier_cleanup(&vdev->intx.unmask);
+        }
+        return false;
+    }
+    vdev->intx.kvm_accel = true;
+    return true;
+}
+
+static void vfio_pci_fwd_irqfd_del(VFIOIrqFwd *fwd, bool resample)
+{
+    VFIOPCIDevice *vdev = fwd->opaque;
+
+    if (fwd->index != VFIO_PCI_INTX_IRQ_INDEX) {
+        return;
+    }
+    if (kvm_irqchip_remove_irqfd_notifier_gsi(kvm_state, &vdev->intx.interrupt,
+                                              fwd->gsi)) {
+        warn_report("vfio %s: cannot remove the INTx irqfd of GSI %d",
+                    vdev->vbasedev.name, fwd->gsi);
+    }
+    if (resample) {
+        event_notifier_cleanup(&vdev->intx.unmask);
+    }
+    vdev->intx.kvm_accel = false;
+}
+
+/* VFIO's trigger is in place: only who reads it changes. */
+static bool vfio_pci_fwd_trigger_set(VFIOIrqFwd *fwd, bool userspace,
+                                     Error **errp)
+{
+    VFIOPCIDevice *vdev = fwd->opaque;
+
+    if (fwd->index == VFIO_PCI_INTX_IRQ_INDEX) {
+        qemu_set_fd_handler(event_notifier_get_fd(&vdev->intx.interrupt),
+                            userspace ? vfio_intx_interrupt : NULL, NULL,
+                            vdev);
+    }
+    return true;
+}
+
+static void vfio_pci_fwd_trigger_clear(VFIOIrqFwd *fwd, bool userspace)
+{
+    VFIOPCIDevice *vdev = fwd->opaque;
+
+    if (fwd->index == VFIO_PCI_INTX_IRQ_INDEX) {
+        qemu_set_fd_handler(event_notifier_get_fd(&vdev->intx.interrupt),
+                            NULL, NULL, vdev);
+    }
+}
+
+static bool vfio_pci_fwd_unmask_set(VFIOIrqFwd *fwd, Error **errp)
+{
+    VFIOPCIDevice *vdev = fwd->opaque;
+
+    assert(fwd->index == VFIO_PCI_INTX_IRQ_INDEX);
+    return vfio_set_irq_signaling(&vdev->vbasedev, VFIO_PCI_INTX_IRQ_INDEX, 0,
+                                  VFIO_IRQ_SET_ACTION_UNMASK,
+                                  event_notifier_get_fd(&vdev->intx.unmask),
+                                  errp);
+}
+
+static void vfio_pci_fwd_unmask_clear(VFIOIrqFwd *fwd)
+{
+    VFIOPCIDevice *vdev = fwd->opaque;
+    Error *err = NULL;
+
+    if (!vfio_set_irq_signaling(&vdev->vbasedev, VFIO_PCI_INTX_IRQ_INDEX, 0,
+                                VFIO_IRQ_SET_ACTION_UNMASK, -1, &err)) {
+        warn_reportf_err(err, VFIO_MSG_PREFIX, vdev->vbasedev.name);
+    }
+}
+
+static const VFIOIrqFwdOps vfio_pci_fwd_ops = {
+    .irqfd_add = vfio_pci_fwd_irqfd_add,
+    .irqfd_del = vfio_pci_fwd_irqfd_del,
+    .trigger_set = vfio_pci_fwd_trigger_set,
+    .trigger_clear = vfio_pci_fwd_trigger_clear,
+    .unmask_set = vfio_pci_fwd_unmask_set,
+    .unmask_clear = vfio_pci_fwd_unmask_clear,
+};
+
+void vfio_pci_fwd_init(VFIOPCIDevice *vdev)
+{
+    vfio_irq_fwd_dev_init(&vdev->fwd_dev, OBJECT(vdev), vdev->vbasedev.name,
+                          vdev->vbasedev.fd, vfio_kvm_device_get_fd(),
+                          vdev->forward,
+                          &vfio_pci_fwd_ops);
+}
+
+void vfio_pci_fwd_exit(VFIOPCIDevice *vdev)
+{
+    vfio_irq_fwd_dev_exit(&vdev->fwd_dev);
+}
+
+/* The route the guest gave INTx, if KVM can inject it. */
+static int vfio_pci_intx_gsi(VFIOPCIDevice *vdev)
+{
+    if (!kvm_irqfds_enabled() || !kvm_resamplefds_enabled() ||
+        vdev->intx.route.mode != PCI_INTX_ENABLED) {
+        return -1;
+    }
+    return vdev->intx.route.irq;
+}
+
+bool vfio_pci_intx_fwd_enable(VFIOPCIDevice *vdev, Error **errp)
+{
+    VFIOIrqFwd *fwd = &vdev->intx.fwd;
+    bool ok;
+
+    vfio_irq_fwd_init(fwd, &vdev->fwd_dev, vdev, VFIO_PCI_INTX_IRQ_INDEX, 0,
+                      VFIO_IRQ_KIND_LEVEL);
+    fwd->unsupported = vfio_pci_fwd_unsupported(false);
+    fwd->blocked = vfio_pci_fwd_blocked(vdev, VFIO_PCI_INTX_IRQ_INDEX);
+    fwd->irqfd_allowed = kvm_irqfds_enabled() && !vdev->no_kvm_intx;
+    /*
+     * At realize, x-forward=on makes a failure fatal; later (after MSI is
+     * disabled, after a reset) the guest's INTx must keep working.
+     */
+    if (DEVICE(vdev)->realized) {
+        ok = vfio_irq_fwd_enable_guest(fwd, vfio_pci_intx_gsi(vdev), errp);
+    } else {
+        ok = vfio_irq_fwd_enable(fwd, vfio_pci_intx_gsi(vdev), errp);
+    }
+    if (!ok) {
+        vfio_irq_fwd_exit(fwd);
+    }
+    return ok;
+}
+
+void vfio_pci_intx_fwd_update(VFIOPCIDevice *vdev)
+{
+    Error *err = NULL;
+
+    if (!vfio_irq_fwd_update(&vdev->intx.fwd, vfio_pci_intx_gsi(vdev),
+                             &err)) {
+        error_report_err(err);
+    }
+}
+
+void vfio_pci_intx_fwd_disable(VFIOPCIDevice *vdev)
+{
+    vfio_irq_fwd_exit(&vdev->intx.fwd);
+}
+
+void vfio_pci_msi_fwd_init(VFIOPCIDevice *vdev, int nr)
+{
+    VFIOIrqFwd *fwd = &vdev->msi_vectors[nr].fwd;
+    int index = vdev->interrupt == VFIO_INT_MSIX ? VFIO_PCI_MSIX_IRQ_INDEX :
+                VFIO_PCI_MSI_IRQ_INDEX;
+
+    vfio_irq_fwd_init(fwd, &vdev->fwd_dev, vdev, index, nr, VFIO_IRQ_KIND_MSI);
+    fwd->unsupported = vfio_pci_fwd_unsupported(true);
+    fwd->blocked = vfio_pci_fwd_blocked(vdev, index);
+}
+
+/*
+ * pci.c has pointed VFIO's trigger for vector @nr at its KVM irqfd (or,
+ * without a KVM route, at QEMU): post it, or record the path it takes.
+ * Also after every route change, to re-post with the new route.
+ */
+void vfio_pci_msi_fwd_sync(VFIOPCIDevice *vdev, int nr)
+{
+    VFIOMSIVector *vector = &vdev->msi_vectors[nr];
+    Error *err = NULL;
+
+    if (!vector->use) {
+        return;
+    }
+    /* A masked MSI-X vector fires through QEMU, for the PBA: no posting. */
+    if (vdev->interrupt == VFIO_INT_MSIX && msix_is_masked(&vdev->pdev, nr)) {
+        vfio_irq_fwd_disable(&vector->fwd);
+        return;
+    }
+    vector->fwd.irqfd_allowed = vector->virq >= 0;
+    if (!vfio_irq_fwd_update(&vector->fwd, vector->virq, &err)) {
+        error_report_err(err);
+    }
+}
+
+void vfio_pci_msi_fwd_sync_all(VFIOPCIDevice *vdev)
+{
+    int i;
+
+    for (i = 0; i < vdev->nr_vectors; i++) {
+        vfio_pci_msi_fwd_sync(vdev, i);
+    }
+}
+
+/* Before pci.c masks, re-routes or tears down vector @nr. */
+void vfio_pci_msi_fwd_unpost(VFIOPCIDevice *vdev, int nr)
+{
+    if (vdev->msi_vectors[nr].use) {
+        vfio_irq_fwd_disable(&vdev->msi_vectors[nr].fwd);
+    }
+}
+
+void vfio_pci_msi_fwd_unpost_all(VFIOPCIDevice *vdev)
+{
+    int i;
+
+    for (i = 0; i < vdev->nr_vectors; i++) {
+        vfio_pci_msi_fwd_unpost(vdev, i);
+    }
+}
+
+void vfio_pci_msi_fwd_exit(VFIOPCIDevice *vdev, int nr)
+{
+    vfio_irq_fwd_exit(&vdev->msi_vectors[nr].fwd);
+}

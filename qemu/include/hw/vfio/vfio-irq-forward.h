@@ -1,0 +1,125 @@
+/*
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * VFIO IRQ forwarding (ARM) and posting (x86), with fallback to irqfd and
+ * to the userspace eventfd path.  One small state machine per IRQ.
+ */
+
+#ifndef HW_VFIO_VFIO_IRQ_FORWARD_H
+#define HW_VFIO_VFIO_IRQ_FORWARD_H
+
+#include "qapi/qapi-types-common.h"
+#include "qapi/qapi-types-vfio.h"
+#include "qemu/queue.h"
+
+typedef struct VFIOIrqFwd VFIOIrqFwd;
+
+/*
+ * The owning device's part.  Each call either succeeds or leaves nothing
+ * behind; the state machine orders them and undoes them in reverse.
+ */
+typedef struct VFIOIrqFwdOps {
+    /* Bind the trigger eventfd to fwd->gsi as a KVM irqfd (+ resamplefd). */
+    bool (*irqfd_add)(VFIOIrqFwd *fwd, bool resample, Error **errp);
+    void (*irqfd_del)(VFIOIrqFwd *fwd, bool resample);
+    /* Give VFIO the trigger eventfd; @userspace: QEMU reads it. */
+    bool (*trigger_set)(VFIOIrqFwd *fwd, bool userspace, Error **errp);
+    void (*trigger_clear)(VFIOIrqFwd *fwd, bool userspace);
+    /* Give VFIO the unmask eventfd (the resamplefd's other end). */
+    bool (*unmask_set)(VFIOIrqFwd *fwd, Error **errp);
+    void (*unmask_clear)(VFIOIrqFwd *fwd);
+} VFIOIrqFwdOps;
+
+/* Per device: the policy, and what is shared by its IRQs. */
+typedef struct VFIOIrqFwdDev {
+    Object *owner;                  /* the VFIO device, for QMP */
+    const char *name;               /* the VFIO device's name */
+    OnOffAuto policy;               /* x-forward */
+    int vfio_fd;                    /* VFIO device fd */
+    int kvm_fd;                     /* kvm-vfio device fd, -1 if none */
+    const VFIOIrqFwdOps *ops;
+    bool warned;                    /* one fallback warning per device */
+    unsigned fast_irqs;             /* IRQs forwarded or posted now */
+    Error *migration_blocker;       /* held while fast_irqs > 0 */
+    QLIST_HEAD(, VFIOIrqFwd) irqs;
+    QTAILQ_ENTRY(VFIOIrqFwdDev) next;
+} VFIOIrqFwdDev;
+
+struct VFIOIrqFwd {
+    VFIOIrqFwdDev *dev;
+    void *opaque;                   /* the device's own IRQ state */
+    uint32_t index;                 /* VFIO IRQ index */
+    uint32_t subindex;
+    VfioIrqKind kind;
+    int gsi;                        /* guest GSI, -1 if none */
+    /* Why the fast path cannot be used, whatever the kernel says. */
+    const char *blocked;
+    /*
+     * Why this kind of IRQ has no fast path on this host at all (e.g.
+     * INTx on x86): x-forward=on does not apply to it.
+     */
+    const char *unsupported;
+    bool irqfd_allowed;             /* KVM irqfd usable for this IRQ */
+    VfioIrqMode mode;
+    char *reason;                   /* why not forwarded/posted, or NULL */
+    QLIST_ENTRY(VFIOIrqFwd) next;
+};
+
+void vfio_irq_fwd_dev_init(VFIOIrqFwdDev *dev, Object *owner,
+                           const char *name, int vfio_fd, int kvm_fd,
+                           OnOffAuto policy, const VFIOIrqFwdOps *ops);
+/*
+ * Disable every IRQ of @dev (unforward/unpost first) and forget it.
+ * Does nothing on a zeroed or already exited @dev.
+ */
+void vfio_irq_fwd_dev_exit(VFIOIrqFwdDev *dev);
+
+/*
+ * Refuse x-forward=on for device @name when @blocked says why none of its
+ * IRQs can be forwarded (no KVM, x-irqfd=off, ...).  Call at realize,
+ * before opening the host device, so contradictions fail early.
+ */
+bool vfio_irq_fwd_check(const char *name, OnOffAuto policy,
+                        const char *blocked, Error **errp);
+
+void vfio_irq_fwd_init(VFIOIrqFwd *fwd, VFIOIrqFwdDev *dev, void *opaque,
+                       uint32_t index, uint32_t subindex, VfioIrqKind kind);
+/* Disable @fwd and forget it; does nothing if it is not initialized. */
+void vfio_irq_fwd_exit(VFIOIrqFwd *fwd);
+
+/*
+ * Enable @fwd for guest GSI @gsi in the fastest mode that works: forwarded
+ * (level/edge) or posted (MSI), then irqfd(+resamplefd), then userspace.
+ * With x-forward=on, failing to forward or post is an error and nothing
+ * stays set up.  Set fwd->blocked and fwd->irqfd_allowed first.
+ */
+bool vfio_irq_fwd_enable(VFIOIrqFwd *fwd, int gsi, Error **errp);
+
+/*
+ * The same, for an IRQ the guest enables at run time (an MSI vector):
+ * there is no one to fail to, and failing would lose the guest's
+ * interrupts, so under x-forward=on the reason is reported and the IRQ
+ * falls back as under auto.  Fails only if no path at all works.
+ */
+bool vfio_irq_fwd_enable_guest(VFIOIrqFwd *fwd, int gsi, Error **errp);
+
+/* Undo whatever mode is in force, in reverse order. */
+void vfio_irq_fwd_disable(VFIOIrqFwd *fwd);
+
+/*
+ * The guest moved the IRQ to @gsi (INTx routing, MSI vector change):
+ * re-post or re-forward it, or fall back, as vfio_irq_fwd_enable_guest()
+ * would.
+ */
+bool vfio_irq_fwd_update(VFIOIrqFwd *fwd, int gsi, Error **errp);
+
+/*
+ * Unforward and unpost every IRQ of every device.  Runs at exit, so that
+ * the kernel never tears VFIO's IRQs down under a forwarding.
+ */
+void vfio_irq_fwd_unforward_all(void);
+
+/* Iterate every device, for QMP/HMP. */
+VFIOIrqFwdDev *vfio_irq_fwd_dev_next(VFIOIrqFwdDev *prev);
+
+#endif

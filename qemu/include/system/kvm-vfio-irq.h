@@ -1,0 +1,63 @@
+/*
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * kvm-vfio IRQ forwarding and posting (proposed KVM_DEV_VFIO_DEVICE group)
+ */
+
+#ifndef SYSTEM_KVM_VFIO_IRQ_H
+#define SYSTEM_KVM_VFIO_IRQ_H
+
+typedef enum KVMVFIOIrqOp {
+    KVM_VFIO_IRQ_FORWARD,       /* ARM: wired IRQ via the GIC HW bit */
+    KVM_VFIO_IRQ_UNFORWARD,
+    KVM_VFIO_IRQ_POST,          /* x86: MSI/MSI-X via VT-d posting */
+    KVM_VFIO_IRQ_UNPOST,
+    KVM_VFIO_IRQ_OP__MAX,
+} KVMVFIOIrqOp;
+
+/* The most sub-indexes one request may carry (MSI-X has at most 2048). */
+#define KVM_VFIO_IRQ_MAX_COUNT 2048
+
+/*
+ * How attributes reach the kernel.  Both return 0 or -errno.  The default
+ * backend issues KVM_HAS_DEVICE_ATTR / KVM_SET_DEVICE_ATTR on @dev_fd;
+ * tests install their own to play any kernel answer.
+ */
+typedef struct KVMVFIOIrqBackend {
+    int (*has_attr)(int dev_fd, uint32_t group, uint64_t attr);
+    int (*set_attr)(int dev_fd, uint32_t group, uint64_t attr, void *arg);
+} KVMVFIOIrqBackend;
+
+/* Install @backend (NULL restores the ioctl backend). */
+void kvm_vfio_irq_set_backend(const KVMVFIOIrqBackend *backend);
+
+const char *kvm_vfio_irq_op_name(KVMVFIOIrqOp op);
+
+/**
+ * kvm_vfio_irq_supported: ask the kvm-vfio device whether it implements @op
+ * @kvm_vfio_fd: the kvm-vfio device (KVM_DEV_TYPE_VFIO) fd
+ * @op: the attribute
+ * @errp: set, with the errno and a reason, when it is not supported
+ *
+ * Every released kernel answers ENXIO.
+ */
+bool kvm_vfio_irq_supported(int kvm_vfio_fd, KVMVFIOIrqOp op, Error **errp);
+
+/**
+ * kvm_vfio_irq_request: forward, unforward, post or unpost IRQs
+ * @kvm_vfio_fd: the kvm-vfio device fd
+ * @op: what to do
+ * @vfio_dev_fd: the VFIO device fd owning the IRQs
+ * @index: VFIO IRQ index (e.g. VFIO_PCI_INTX_IRQ_INDEX)
+ * @start: first sub-index
+ * @count: number of sub-indexes, 1 to KVM_VFIO_IRQ_MAX_COUNT
+ * @gsi: guest GSI of each sub-index (@count entries)
+ * @errp: set, with the errno and a reason, on failure
+ *
+ * Returns true on success.  On failure the kernel has changed nothing.
+ */
+bool kvm_vfio_irq_request(int kvm_vfio_fd, KVMVFIOIrqOp op, int vfio_dev_fd,
+                          uint32_t index, uint32_t start, uint32_t count,
+                          const uint32_t *gsi, Error **errp);
+
+#endif

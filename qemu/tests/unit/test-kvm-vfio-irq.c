@@ -1,0 +1,252 @@
+/*
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * kvm-vfio IRQ forwarding wrapper: requests as the kernel sees them, and
+ * every kernel error turned into a clear Error.
+ */
+
+#include "qemu/osdep.h"
+#include <sys/ioctl.h>
+#include <linux/kvm.h>
+#include "qapi/error.h"
+#include "system/kvm-vfio-irq.h"
+
+static struct {
+    int ret;                    /* what the fake kernel answers */
+    int calls;
+    int dev_fd;
+    uint32_t group;
+    uint64_t attr;
+    struct kvm_vfio_dev_irq req;
+    uint32_t gsi[8];
+} fake;
+
+static int fake_has_attr(int dev_fd, uint32_t group, uint64_t attr)
+{
+    fake.calls++;
+    fake.dev_fd = dev_fd;
+    fake.group = group;
+    fake.attr = attr;
+    return fake.ret;
+}
+
+static int fake_set_attr(int dev_fd, uint32_t group, uint64_t attr, void *arg)
+{
+    struct kvm_vfio_dev_irq *r = arg;
+
+    fake_has_attr(dev_fd, group, attr);
+    fake.req = *r;
+    memcpy(fake.gsi, r->gsi, MIN(r->count, 8) * sizeof(uint32_t));
+    return fake.ret;
+}
+
+static const KVMVFIOIrqBackend fake_backend = {
+    .has_attr = fake_has_attr,
+    .set_attr = fake_set_attr,
+};
+
+static void fake_reset(int ret)
+{
+    memset(&fake, 0, sizeof(fake));
+    fake.ret = ret;
+    kvm_vfio_irq_set_backend(&fake_backend);
+}
+
+static const uint64_t op_attr[] = {
+    [KVM_VFIO_IRQ_FORWARD] = KVM_DEV_VFIO_DEVICE_FORWARD_IRQ,
+    [KVM_VFIO_IRQ_UNFORWARD] = KVM_DEV_VFIO_DEVICE_UNFORWARD_IRQ,
+    [KVM_VFIO_IRQ_POST] = KVM_DEV_VFIO_DEVICE_POST_IRQ,
+    [KVM_VFIO_IRQ_UNPOST] = KVM_DEV_VFIO_DEVICE_UNPOST_IRQ,
+};
+
+/* The numbers are the design note's; group 2 is another proposal's. */
+static void test_uapi_numbers(void)
+{
+    g_assert_cmpint(KVM_DEV_VFIO_DEVICE, ==, 3);
+    g_assert_cmpint(KVM_DEV_VFIO_DEVICE_FORWARD_IRQ, ==, 1);
+    g_assert_cmpint(KVM_DEV_VFIO_DEVICE_UNFORWARD_IRQ, ==, 2);
+    g_assert_cmpint(KVM_DEV_VFIO_DEVICE_POST_IRQ, ==, 3);
+    g_assert_cmpint(KVM_DEV_VFIO_DEVICE_UNPOST_IRQ, ==, 4);
+    g_assert_cmpint(sizeof(struct kvm_vfio_dev_irq), ==, 5 * sizeof(uint32_t));
+    g_assert_cmpint(offsetof(struct kvm_vfio_dev_irq, gsi), ==, 20);
+}
+
+static void test_probe(void)
+{
+    Error *err = NULL;
+    KVMVFIOIrqOp op;
+
+    for (op = 0; op < KVM_VFIO_IRQ_OP__MAX; op++) {
+        fake_reset(0);
+        g_assert_true(kvm_vfio_irq_supported(7, op, &error_abort));
+        g_assert_cmpint(fake.calls, ==, 1);
+        g_assert_cmpint(fake.dev_fd, ==, 7);
+        g_assert_cmpint(fake.group, ==, KVM_DEV_VFIO_DEVICE);
+        g_assert_cmpint(fake.attr, ==, op_attr[op]);
+
+        fake_reset(-ENXIO);
+        g_assert_false(kvm_vfio_irq_supported(7, op, &err));
+        g_assert_nonnull(err);
+        g_assert_nonnull(strstr(error_get_pretty(err), "does not implement"));
+        g_assert_nonnull(strstr(error_get_pretty(err),
+                                kvm_vfio_irq_op_name(op)));
+        error_free(err);
+        err = NULL;
+    }
+}
+
+static void test_request_layout(void)
+{
+    const uint32_t gsi[] = { 40, 41, 42 };
+
+    fake_reset(0);
+    g_assert_true(kvm_vfio_irq_request(9, KVM_VFIO_IRQ_POST, 23, 2, 5, 3, gsi,
+                                       &error_abort));
+    g_assert_cmpint(fake.calls, ==, 1);
+    g_assert_cmpint(fake.dev_fd, ==, 9);
+    g_assert_cmpint(fake.group, ==, KVM_DEV_VFIO_DEVICE);
+    g_assert_cmpint(fake.attr, ==, KVM_DEV_VFIO_DEVICE_POST_IRQ);
+    g_assert_cmpint(fake.req.argsz, ==, 20 + 3 * 4);
+    g_assert_cmpint(fake.req.fd, ==, 23);
+    g_assert_cmpint(fake.req.index, ==, 2);
+    g_assert_cmpint(fake.req.start, ==, 5);
+    g_assert_cmpint(fake.req.count, ==, 3);
+    g_assert_cmpmem(fake.gsi, 3 * sizeof(uint32_t), gsi, sizeof(gsi));
+}
+
+/* Every errno of the design note comes back with its errno and reason. */
+static void test_request_errors(void)
+{
+    static const struct {
+        int err;
+        const char *reason;
+    } cases[] = {
+        { ENXIO, "does not implement" },
+        { EINVAL, "cannot be forwarded" },
+        { EBADF, "not registered" },
+        { EPERM, "not registered" },
+        { EBUSY, "resamplefd" },
+        { EFAULT, "could not read" },
+        { EIO, "unexpected" },
+    };
+    const uint32_t gsi = 33;
+    KVMVFIOIrqOp op;
+    int i;
+
+    for (op = 0; op < KVM_VFIO_IRQ_OP__MAX; op++) {
+        for (i = 0; i < ARRAY_SIZE(cases); i++) {
+            Error *err = NULL;
+            const char *msg;
+
+            fake_reset(-cases[i].err);
+            g_assert_false(kvm_vfio_irq_request(9, op, 23, 0, 0, 1, &gsi,
+                                                &err));
+            g_assert_cmpint(fake.calls, ==, 1);
+            g_assert_nonnull(err);
+            msg = error_get_pretty(err);
+            g_assert_nonnull(strstr(msg, cases[i].reason));
+            g_assert_nonnull(strstr(msg, g_strerror(cases[i].err)));
+            g_assert_nonnull(strstr(msg, kvm_vfio_irq_op_name(op)));
+            error_free(err);
+        }
+    }
+}
+
+/* Requests the kernel would have to refuse never reach it. */
+static void test_request_invalid(void)
+{
+    const uint32_t gsi = 33;
+    Error *err = NULL;
+
+    fake_reset(0);
+    g_assert_false(kvm_vfio_irq_request(9, KVM_VFIO_IRQ_FORWARD, 23, 0, 0, 0,
+                                        &gsi, &err));
+    error_free_or_abort(&err);
+    g_assert_false(kvm_vfio_irq_request(9, KVM_VFIO_IRQ_FORWARD, 23, 0,
+                                        UINT32_MAX, 1, &gsi, &err));
+    error_free_or_abort(&err);
+    g_assert_false(kvm_vfio_irq_request(9, KVM_VFIO_IRQ_FORWARD, 23, 0, 0,
+                                        KVM_VFIO_IRQ_MAX_COUNT + 1, &gsi,
+                                        &err));
+    error_free_or_abort(&err);
+    g_assert_false(kvm_vfio_irq_request(9, KVM_VFIO_IRQ_FORWARD, -1, 0, 0, 1,
+                                        &gsi, &err));
+    error_free_or_abort(&err);
+    g_assert_cmpint(fake.calls, ==, 0);
+}
+
+/* The real ioctl backend on a fd that is no kvm-vfio device: EBADF/ENOTTY. */
+static void test_ioctl_backend(void)
+{
+    const uint32_t gsi = 33;
+    Error *err = NULL;
+    int fd = open("/dev/null", O_RDONLY);
+
+    g_assert_cmpint(fd, >=, 0);
+    kvm_vfio_irq_set_backend(NULL);
+    g_assert_false(kvm_vfio_irq_supported(fd, KVM_VFIO_IRQ_FORWARD, &err));
+    error_free_or_abort(&err);
+    g_assert_false(kvm_vfio_irq_request(fd, KVM_VFIO_IRQ_FORWARD, fd, 0, 0, 1,
+                                        &gsi, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), g_strerror(ENOTTY)));
+    error_free(err);
+    close(fd);
+}
+
+/*
+ * The real kernel: every released kernel's kvm-vfio device answers the
+ * probe with ENXIO, which must read as "not supported", for each op.
+ */
+static void test_real_kvm(void)
+{
+    struct kvm_create_device cd = { .type = KVM_DEV_TYPE_VFIO };
+    int kvm, vm, op;
+
+    kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (kvm < 0) {
+        g_test_skip("/dev/kvm cannot be opened on this host");
+        return;
+    }
+    vm = ioctl(kvm, KVM_CREATE_VM, 0);
+    if (vm < 0) {
+        g_test_skip("/dev/kvm cannot create a VM on this host");
+        close(kvm);
+        return;
+    }
+    if (ioctl(vm, KVM_CREATE_DEVICE, &cd) < 0) {
+        g_test_skip("this KVM has no kvm-vfio device");
+        close(vm);
+        close(kvm);
+        return;
+    }
+
+    kvm_vfio_irq_set_backend(NULL);
+    for (op = 0; op < KVM_VFIO_IRQ_OP__MAX; op++) {
+        Error *err = NULL;
+
+        if (kvm_vfio_irq_supported(cd.fd, op, &err)) {
+            /* A kernel with the API: nothing to check against here. */
+            g_test_message("kvm-vfio %s: supported", kvm_vfio_irq_op_name(op));
+            continue;
+        }
+        g_assert_nonnull(strstr(error_get_pretty(err), "does not implement"));
+        g_assert_nonnull(strstr(error_get_pretty(err), g_strerror(ENXIO)));
+        error_free(err);
+    }
+    close(cd.fd);
+    close(vm);
+    close(kvm);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/kvm-vfio-irq/uapi-numbers", test_uapi_numbers);
+    g_test_add_func("/kvm-vfio-irq/probe", test_probe);
+    g_test_add_func("/kvm-vfio-irq/request-layout", test_request_layout);
+    g_test_add_func("/kvm-vfio-irq/request-errors", test_request_errors);
+    g_test_add_func("/kvm-vfio-irq/request-invalid", test_request_invalid);
+    g_test_add_func("/kvm-vfio-irq/ioctl-backend", test_ioctl_backend);
+    g_test_add_func("/kvm-vfio-irq/real-kvm", test_real_kvm);
+    return g_test_run();
+}

@@ -1,0 +1,603 @@
+/*
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * VFIO IRQ forwarding state machine: every kernel or device error at every
+ * step ends in a working fallback or a clean error, and nothing leaks.
+ */
+
+#include "qemu/osdep.h"
+#include <linux/kvm.h>
+#include "qapi/error.h"
+#include "system/kvm-vfio-irq.h"
+#include "hw/vfio/vfio-irq-forward.h"
+#include "system/system.h"
+#include "migration/blocker.h"
+
+/* irq-forward.c unforwards everything at exit; catch its notifier. */
+static Notifier *exit_notifier;
+
+void qemu_add_exit_notifier(Notifier *notify)
+{
+    g_assert_null(exit_notifier);
+    exit_notifier = notify;
+}
+
+#define KVM_FD 50
+#define VFIO_FD 60
+
+/* Where a fault can be injected. */
+enum {
+    F_NONE,
+    F_PROBE,
+    F_BLOCKER,
+    F_IRQFD,
+    F_IRQFD_RESAMPLE,
+    F_TRIGGER,
+    F_TRIGGER_USER,
+    F_UNMASK,
+    F_FORWARD,
+    F_POST,
+    F__MAX,
+};
+
+static const char *const fault_names[F__MAX] = {
+    "none", "probe", "migration-blocker", "irqfd", "irqfd-resample",
+    "trigger", "trigger-user",
+    "unmask", "forward", "post",
+};
+
+/* Live resources, as the device and the kernel would hold them. */
+static struct {
+    int fault, err;
+    int irqfds, resamplefds, triggers, user_triggers, unmasks;
+    GSList *blockers;           /* the migration blockers held */
+    GHashTable *kernel;         /* (index << 16 | subindex) -> gsi + 1 */
+    int kernel_calls;
+} f;
+
+static bool fault(int where, Error **errp)
+{
+    if (f.fault == where) {
+        error_setg_errno(errp, f.err, "fake %s failure", fault_names[where]);
+        return true;
+    }
+    return false;
+}
+
+/* Migration's side, failing as --only-migratable would. */
+int migrate_add_blocker(Error **reasonp, Error **errp)
+{
+    if (fault(F_BLOCKER, errp)) {
+        g_clear_pointer(reasonp, error_free);
+        return -EACCES;
+    }
+    g_assert_null(g_slist_find(f.blockers, *reasonp));
+    f.blockers = g_slist_prepend(f.blockers, *reasonp);
+    return 0;
+}
+
+void migrate_del_blocker(Error **reasonp)
+{
+    g_assert_nonnull(g_slist_find(f.blockers, *reasonp));
+    f.blockers = g_slist_remove(f.blockers, *reasonp);
+    g_clear_pointer(reasonp, error_free);
+}
+
+static bool fake_irqfd_add(VFIOIrqFwd *fwd, bool resample, Error **errp)
+{
+    g_assert_cmpint(fwd->gsi, >=, 0);
+    if (fault(resample ? F_IRQFD_RESAMPLE : F_IRQFD, errp)) {
+        return false;
+    }
+    f.irqfds++;
+    f.resamplefds += resample;
+    return true;
+}
+
+static void fake_irqfd_del(VFIOIrqFwd *fwd, bool resample)
+{
+    f.irqfds--;
+    f.resamplefds -= resample;
+}
+
+static bool fake_trigger_set(VFIOIrqFwd *fwd, bool userspace, Error **errp)
+{
+    if (fault(userspace ? F_TRIGGER_USER : F_TRIGGER, errp)) {
+        return false;
+    }
+    f.triggers++;
+    f.user_triggers += userspace;
+    return true;
+}
+
+static void fake_trigger_clear(VFIOIrqFwd *fwd, bool userspace)
+{
+    f.triggers--;
+    f.user_triggers -= userspace;
+}
+
+static bool fake_unmask_set(VFIOIrqFwd *fwd, Error **errp)
+{
+    if (fault(F_UNMASK, errp)) {
+        return false;
+    }
+    f.unmasks++;
+    return true;
+}
+
+static void fake_unmask_clear(VFIOIrqFwd *fwd)
+{
+    f.unmasks--;
+}
+
+static const VFIOIrqFwdOps fake_ops = {
+    .irqfd_add = fake_irqfd_add,
+    .irqfd_del = fake_irqfd_del,
+    .trigger_set = fake_trigger_set,
+    .trigger_clear = fake_trigger_clear,
+    .unmask_set = fake_unmask_set,
+    .unmask_clear = fake_unmask_clear,
+};
+
+static int fake_has_attr(int dev_fd, uint32_t group, uint64_t attr)
+{
+    g_assert_cmpint(dev_fd, ==, KVM_FD);
+    g_assert_cmpint(group, ==, KVM_DEV_VFIO_DEVICE);
+    return f.fault == F_PROBE ? -f.err : 0;
+}
+
+/* A kernel that keeps the forwarded/posted set and its preconditions. */
+static int fake_set_attr(int dev_fd, uint32_t group, uint64_t attr, void *arg)
+{
+    struct kvm_vfio_dev_irq *r = arg;
+    gpointer key = GUINT_TO_POINTER(r->index << 16 | r->start);
+    bool on = attr == KVM_DEV_VFIO_DEVICE_FORWARD_IRQ ||
+              attr == KVM_DEV_VFIO_DEVICE_POST_IRQ;
+
+    f.kernel_calls++;
+    g_assert_cmpint(dev_fd, ==, KVM_FD);
+    g_assert_cmpint(r->fd, ==, VFIO_FD);
+    g_assert_cmpint(r->count, ==, 1);
+    if ((attr == KVM_DEV_VFIO_DEVICE_FORWARD_IRQ && f.fault == F_FORWARD) ||
+        (attr == KVM_DEV_VFIO_DEVICE_POST_IRQ && f.fault == F_POST)) {
+        return -f.err;
+    }
+    if (on) {
+        /* The API's preconditions: irqfd + trigger set, no resamplefd. */
+        if (f.irqfds < 1 || f.triggers < 1 || f.user_triggers) {
+            return -EINVAL;
+        }
+        if (f.resamplefds || f.unmasks ||
+            g_hash_table_contains(f.kernel, key)) {
+            return -EBUSY;
+        }
+        g_hash_table_insert(f.kernel, key, GUINT_TO_POINTER(r->gsi[0] + 1));
+    } else if (!g_hash_table_remove(f.kernel, key)) {
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static const KVMVFIOIrqBackend fake_backend = {
+    .has_attr = fake_has_attr,
+    .set_attr = fake_set_attr,
+};
+
+static void fake_reset(int where, int err)
+{
+    g_clear_pointer(&f.kernel, g_hash_table_destroy);
+    g_assert_null(f.blockers);
+    memset(&f, 0, sizeof(f));
+    f.fault = where;
+    f.err = err;
+    f.kernel = g_hash_table_new(NULL, NULL);
+    kvm_vfio_irq_set_backend(&fake_backend);
+}
+
+/* What each mode must hold, exactly. */
+static void assert_resources(VFIOIrqFwd *fwd)
+{
+    VfioIrqMode m = fwd->mode;
+    bool fast = m == VFIO_IRQ_MODE_FORWARDED || m == VFIO_IRQ_MODE_POSTED;
+    bool kfd = fast || m == VFIO_IRQ_MODE_IRQFD ||
+               m == VFIO_IRQ_MODE_IRQFD_RESAMPLE;
+
+    g_assert_cmpint(f.irqfds, ==, kfd);
+    g_assert_cmpint(f.resamplefds, ==, m == VFIO_IRQ_MODE_IRQFD_RESAMPLE);
+    g_assert_cmpint(f.unmasks, ==, m == VFIO_IRQ_MODE_IRQFD_RESAMPLE);
+    g_assert_cmpint(f.triggers, ==, m != VFIO_IRQ_MODE_DISABLED);
+    g_assert_cmpint(f.user_triggers, ==, m == VFIO_IRQ_MODE_USERSPACE);
+    g_assert_cmpint(g_hash_table_size(f.kernel), ==, fast);
+    g_assert_cmpint(g_slist_length(f.blockers), ==, fast);
+}
+
+static void setup(VFIOIrqFwdDev *dev, VFIOIrqFwd *fwd, OnOffAuto policy,
+                  VfioIrqKind kind)
+{
+    vfio_irq_fwd_dev_init(dev, NULL, "fake0", VFIO_FD, KVM_FD, policy,
+                          &fake_ops);
+    vfio_irq_fwd_init(fwd, dev, NULL, kind == VFIO_IRQ_KIND_MSI ? 2 : 0, 0,
+                      kind);
+    fwd->irqfd_allowed = true;
+}
+
+static void test_forward_level(void)
+{
+    VFIOIrqFwdDev dev;
+    VFIOIrqFwd fwd;
+
+    fake_reset(F_NONE, 0);
+    setup(&dev, &fwd, ON_OFF_AUTO_AUTO, VFIO_IRQ_KIND_LEVEL);
+    g_assert_true(vfio_irq_fwd_enable(&fwd, 37, &error_abort));
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_FORWARDED);
+    g_assert_null(fwd.reason);
+    assert_resources(&fwd);
+    g_assert_cmpint(GPOINTER_TO_UINT(g_hash_table_lookup(f.kernel,
+                                     GUINT_TO_POINTER(0))), ==, 37 + 1);
+
+    vfio_irq_fwd_disable(&fwd);
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_DISABLED);
+    assert_resources(&fwd);
+    vfio_irq_fwd_dev_exit(&dev);
+}
+
+static void test_post_msi(void)
+{
+    VFIOIrqFwdDev dev;
+    VFIOIrqFwd fwd;
+
+    fake_reset(F_NONE, 0);
+    setup(&dev, &fwd, ON_OFF_AUTO_ON, VFIO_IRQ_KIND_MSI);
+    g_assert_true(vfio_irq_fwd_enable(&fwd, 60, &error_abort));
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_POSTED);
+    assert_resources(&fwd);
+    vfio_irq_fwd_dev_exit(&dev);
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_DISABLED);
+    assert_resources(&fwd);
+}
+
+/* Today's normal case: the kernel lacks the API; fall back silently. */
+static void test_no_kernel_api(void)
+{
+    VFIOIrqFwdDev dev;
+    VFIOIrqFwd fwd;
+
+    fake_reset(F_PROBE, ENXIO);
+    setup(&dev, &fwd, ON_OFF_AUTO_AUTO, VFIO_IRQ_KIND_LEVEL);
+    g_assert_true(vfio_irq_fwd_enable(&fwd, 37, &error_abort));
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_IRQFD_RESAMPLE);
+    g_assert_nonnull(strstr(fwd.reason, "does not implement"));
+    g_assert_false(dev.warned);
+    g_assert_cmpint(f.kernel_calls, ==, 0);
+    assert_resources(&fwd);
+    vfio_irq_fwd_dev_exit(&dev);
+    assert_resources(&fwd);
+}
+
+static void test_policy_off(void)
+{
+    VFIOIrqFwdDev dev;
+    VFIOIrqFwd fwd;
+
+    fake_reset(F_NONE, 0);
+    setup(&dev, &fwd, ON_OFF_AUTO_OFF, VFIO_IRQ_KIND_EDGE);
+    g_assert_true(vfio_irq_fwd_enable(&fwd, 37, &error_abort));
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_IRQFD);
+    g_assert_cmpstr(fwd.reason, ==, "x-forward=off");
+    g_assert_cmpint(f.kernel_calls, ==, 0);
+    vfio_irq_fwd_dev_exit(&dev);
+    assert_resources(&fwd);
+}
+
+static void test_blocked(void)
+{
+    VFIOIrqFwdDev dev;
+    VFIOIrqFwd fwd;
+    Error *err = NULL;
+
+    fake_reset(F_NONE, 0);
+    setup(&dev, &fwd, ON_OFF_AUTO_ON, VFIO_IRQ_KIND_LEVEL);
+    g_assert_false(vfio_irq_fwd_check("fake0", ON_OFF_AUTO_ON, "x-irqfd=off",
+                                      &err));
+    g_assert_cmpstr(error_get_pretty(err), ==,
+                    "vfio fake0: x-forward=on: IRQs cannot be forwarded: "
+                    "x-irqfd=off");
+    error_free_or_abort(&err);
+
+    fwd.blocked = "KVM is not in use";
+    g_assert_false(vfio_irq_fwd_enable(&fwd, 37, &err));
+    g_assert_cmpstr(error_get_pretty(err), ==,
+                    "vfio fake0: x-forward=on: IRQ 0.0 cannot be forwarded: "
+                    "KVM is not in use");
+    error_free_or_abort(&err);
+    assert_resources(&fwd);
+
+    dev.policy = ON_OFF_AUTO_AUTO;
+    g_assert_true(vfio_irq_fwd_check("fake0", ON_OFF_AUTO_AUTO, "x-irqfd=off",
+                                     &error_abort));
+    g_assert_true(vfio_irq_fwd_check("fake0", ON_OFF_AUTO_ON, NULL,
+                                     &error_abort));
+    g_assert_true(vfio_irq_fwd_enable(&fwd, 37, &error_abort));
+    g_assert_cmpstr(fwd.reason, ==, "KVM is not in use");
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_IRQFD_RESAMPLE);
+    g_assert_false(dev.warned);
+    vfio_irq_fwd_dev_exit(&dev);
+    assert_resources(&fwd);
+
+    /* No irqfd: straight to userspace. */
+    setup(&dev, &fwd, ON_OFF_AUTO_AUTO, VFIO_IRQ_KIND_LEVEL);
+    fwd.irqfd_allowed = false;
+    g_assert_true(vfio_irq_fwd_enable(&fwd, -1, &error_abort));
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_USERSPACE);
+    assert_resources(&fwd);
+    vfio_irq_fwd_dev_exit(&dev);
+    assert_resources(&fwd);
+
+    /* And if even that fails, a clean error naming device and IRQ. */
+    fake_reset(F_TRIGGER_USER, EBADF);
+    setup(&dev, &fwd, ON_OFF_AUTO_AUTO, VFIO_IRQ_KIND_LEVEL);
+    fwd.irqfd_allowed = false;
+    g_assert_false(vfio_irq_fwd_enable(&fwd, -1, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "vfio fake0: IRQ 0.0: "));
+    g_assert_nonnull(strstr(error_get_pretty(err), g_strerror(EBADF)));
+    error_free(err);
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_DISABLED);
+    assert_resources(&fwd);
+    vfio_irq_fwd_dev_exit(&dev);
+}
+
+/*
+ * Every fault at every step, with each errno of the API, for each kind
+ * and policy: a working fallback or a clean error, nothing leaked.
+ */
+static void test_fault_matrix(void)
+{
+    static const int errs[] = { ENXIO, EINVAL, EBUSY, EBADF, EFAULT };
+    static const OnOffAuto policies[] = { ON_OFF_AUTO_AUTO, ON_OFF_AUTO_ON };
+    int where, e, k, p, cases = 0;
+
+    for (where = F_NONE; where < F__MAX; where++) {
+        for (e = 0; e < ARRAY_SIZE(errs); e++) {
+            for (k = VFIO_IRQ_KIND_LEVEL; k <= VFIO_IRQ_KIND_MSI; k++) {
+                for (p = 0; p < ARRAY_SIZE(policies); p++) {
+                    VFIOIrqFwdDev dev;
+                    VFIOIrqFwd fwd;
+                    Error *err = NULL;
+                    bool ok, fast_fault;
+
+                    fake_reset(where, errs[e]);
+                    setup(&dev, &fwd, policies[p], k);
+                    ok = vfio_irq_fwd_enable(&fwd, 40, &err);
+                    fast_fault = where == F_PROBE || where == F_BLOCKER ||
+                                 where == F_IRQFD ||
+                                 where == F_TRIGGER ||
+                                 where == (k == VFIO_IRQ_KIND_MSI ?
+                                           F_POST : F_FORWARD);
+                    cases++;
+
+                    if (policies[p] == ON_OFF_AUTO_ON && fast_fault) {
+                        g_assert_false(ok);
+                        g_assert_nonnull(strstr(error_get_pretty(err),
+                                                "vfio fake0: x-forward=on"));
+                        g_assert_nonnull(strstr(error_get_pretty(err),
+                                                g_strerror(errs[e])));
+                        g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_DISABLED);
+                        error_free(err);
+                    } else if (!fast_fault) {
+                        g_assert_true(ok);
+                        g_assert_cmpint(fwd.mode, ==,
+                                        k == VFIO_IRQ_KIND_MSI ?
+                                        VFIO_IRQ_MODE_POSTED :
+                                        VFIO_IRQ_MODE_FORWARDED);
+                    } else {
+                        /* Under auto the IRQ always ends up working. */
+                        VfioIrqMode legacy = k == VFIO_IRQ_KIND_LEVEL ?
+                            VFIO_IRQ_MODE_IRQFD_RESAMPLE : VFIO_IRQ_MODE_IRQFD;
+                        /* The level path uses irqfd_add(resample=true). */
+                        bool irqfd_dead = where == F_TRIGGER ||
+                            (where == F_IRQFD && k != VFIO_IRQ_KIND_LEVEL);
+
+                        g_assert_true(ok);
+                        g_assert_cmpint(fwd.mode, ==, irqfd_dead ?
+                                        VFIO_IRQ_MODE_USERSPACE : legacy);
+                        g_assert_nonnull(fwd.reason);
+                        g_assert_nonnull(strstr(fwd.reason,
+                                                g_strerror(errs[e])));
+                        /* Warn only when the kernel has the API. */
+                        g_assert_cmpint(dev.warned, ==, where != F_PROBE);
+                    }
+                    assert_resources(&fwd);
+                    vfio_irq_fwd_dev_exit(&dev);
+                    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_DISABLED);
+                    assert_resources(&fwd);
+                }
+            }
+        }
+    }
+    g_assert_cmpint(cases, ==, F__MAX * 5 * 3 * 2);
+}
+
+/* The guest moves the IRQ: the kernel's set follows, old GSI first out. */
+static void test_update(void)
+{
+    VFIOIrqFwdDev dev;
+    VFIOIrqFwd fwd;
+
+    fake_reset(F_NONE, 0);
+    setup(&dev, &fwd, ON_OFF_AUTO_AUTO, VFIO_IRQ_KIND_MSI);
+    g_assert_true(vfio_irq_fwd_enable(&fwd, 60, &error_abort));
+    g_assert_true(vfio_irq_fwd_update(&fwd, 61, &error_abort));
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_POSTED);
+    g_assert_cmpint(GPOINTER_TO_UINT(g_hash_table_lookup(f.kernel,
+                                     GUINT_TO_POINTER(2 << 16))), ==, 61 + 1);
+    assert_resources(&fwd);
+
+    /* Posting now fails: a consistent fallback, not a stale posting. */
+    f.fault = F_POST;
+    f.err = EINVAL;
+    g_assert_true(vfio_irq_fwd_update(&fwd, 62, &error_abort));
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_IRQFD);
+    g_assert_cmpint(fwd.gsi, ==, 62);
+    assert_resources(&fwd);
+    vfio_irq_fwd_dev_exit(&dev);
+    assert_resources(&fwd);
+}
+
+/* One warning per device, however many IRQs fall back. */
+static void test_warn_once(void)
+{
+    if (g_test_subprocess()) {
+        VFIOIrqFwdDev dev;
+        VFIOIrqFwd a, b;
+
+        fake_reset(F_FORWARD, EINVAL);
+        setup(&dev, &a, ON_OFF_AUTO_AUTO, VFIO_IRQ_KIND_LEVEL);
+        vfio_irq_fwd_init(&b, &dev, NULL, 1, 0, VFIO_IRQ_KIND_LEVEL);
+        b.irqfd_allowed = true;
+        g_assert_true(vfio_irq_fwd_enable(&a, 40, &error_abort));
+        vfio_irq_fwd_disable(&a);
+        g_assert_true(vfio_irq_fwd_enable(&b, 41, &error_abort));
+        vfio_irq_fwd_dev_exit(&dev);
+        return;
+    }
+    g_test_trap_subprocess(NULL, 0, 0);
+    g_test_trap_assert_passed();
+    g_test_trap_assert_stderr("*vfio fake0: IRQ 0.0 is not forwarded although "
+                              "the kernel supports it*Invalid argument*");
+    g_test_trap_assert_stderr_unmatched("*falling back*falling back*");
+}
+
+/* An IRQ kind with no fast path on this host: "on" does not apply. */
+static void test_unsupported(void)
+{
+    VFIOIrqFwdDev dev;
+    VFIOIrqFwd fwd;
+
+    fake_reset(F_NONE, 0);
+    setup(&dev, &fwd, ON_OFF_AUTO_ON, VFIO_IRQ_KIND_LEVEL);
+    fwd.unsupported = "x86 has no wired IRQ forwarding";
+    g_assert_true(vfio_irq_fwd_enable(&fwd, 10, &error_abort));
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_IRQFD_RESAMPLE);
+    g_assert_cmpstr(fwd.reason, ==, "x86 has no wired IRQ forwarding");
+    g_assert_cmpint(f.kernel_calls, ==, 0);
+    g_assert_false(dev.warned);
+    assert_resources(&fwd);
+    vfio_irq_fwd_dev_exit(&dev);
+    assert_resources(&fwd);
+}
+
+/*
+ * A vector the guest enables at run time under "on": the error is
+ * reported, and the IRQ still works.
+ */
+static void test_enable_guest(void)
+{
+    if (g_test_subprocess()) {
+        VFIOIrqFwdDev dev;
+        VFIOIrqFwd fwd;
+
+        fake_reset(F_POST, EBUSY);
+        setup(&dev, &fwd, ON_OFF_AUTO_ON, VFIO_IRQ_KIND_MSI);
+        g_assert_true(vfio_irq_fwd_enable_guest(&fwd, 60, &error_abort));
+        g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_IRQFD);
+        g_assert_nonnull(strstr(fwd.reason, g_strerror(EBUSY)));
+        assert_resources(&fwd);
+
+        /* A route change under "on" that cannot be posted: the same. */
+        g_assert_true(vfio_irq_fwd_update(&fwd, 61, &error_abort));
+        g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_IRQFD);
+        g_assert_cmpint(fwd.gsi, ==, 61);
+        assert_resources(&fwd);
+        vfio_irq_fwd_dev_exit(&dev);
+        assert_resources(&fwd);
+        return;
+    }
+    g_test_trap_subprocess(NULL, 0, 0);
+    g_test_trap_assert_passed();
+    g_test_trap_assert_stderr("*vfio fake0: x-forward=on: IRQ 2.0 cannot be "
+                              "posted: *Device or resource busy*");
+}
+
+/* At exit, every forwarded or posted IRQ is undone; the others stay. */
+static void test_exit(void)
+{
+    VFIOIrqFwdDev dev;
+    VFIOIrqFwd a, b;
+
+    fake_reset(F_NONE, 0);
+    setup(&dev, &a, ON_OFF_AUTO_AUTO, VFIO_IRQ_KIND_LEVEL);
+    vfio_irq_fwd_init(&b, &dev, NULL, 1, 0, VFIO_IRQ_KIND_EDGE);
+    g_assert_true(vfio_irq_fwd_enable(&a, 40, &error_abort));
+    g_assert_true(vfio_irq_fwd_enable(&b, -1, &error_abort));
+    g_assert_cmpint(a.mode, ==, VFIO_IRQ_MODE_FORWARDED);
+    g_assert_cmpint(b.mode, ==, VFIO_IRQ_MODE_USERSPACE);
+    g_assert_cmpint(g_hash_table_size(f.kernel), ==, 1);
+
+    g_assert_nonnull(exit_notifier);
+    exit_notifier->notify(exit_notifier, NULL);
+    g_assert_cmpint(a.mode, ==, VFIO_IRQ_MODE_DISABLED);
+    g_assert_cmpint(b.mode, ==, VFIO_IRQ_MODE_USERSPACE);
+    g_assert_cmpint(g_hash_table_size(f.kernel), ==, 0);
+    g_assert_null(f.blockers);
+    g_assert_cmpint(f.irqfds, ==, 0);
+
+    /* Exit twice, and exit of what was never set up: no harm. */
+    vfio_irq_fwd_dev_exit(&dev);
+    vfio_irq_fwd_dev_exit(&dev);
+    vfio_irq_fwd_exit(&a);
+    g_assert_cmpint(f.triggers, ==, 0);
+    memset(&dev, 0, sizeof(dev));
+    vfio_irq_fwd_dev_exit(&dev);
+}
+
+/* One migration blocker per device, held while any IRQ is fast. */
+static void test_migration_blocker(void)
+{
+    VFIOIrqFwdDev dev;
+    VFIOIrqFwd a, b;
+
+    fake_reset(F_NONE, 0);
+    setup(&dev, &a, ON_OFF_AUTO_AUTO, VFIO_IRQ_KIND_LEVEL);
+    vfio_irq_fwd_init(&b, &dev, NULL, 0, 1, VFIO_IRQ_KIND_LEVEL);
+    b.irqfd_allowed = true;
+    g_assert_true(vfio_irq_fwd_enable(&a, 40, &error_abort));
+    g_assert_true(vfio_irq_fwd_enable(&b, 41, &error_abort));
+    g_assert_cmpint(g_slist_length(f.blockers), ==, 1);
+    g_assert_nonnull(strstr(error_get_pretty(f.blockers->data),
+                            "vfio fake0: an IRQ is forwarded"));
+
+    vfio_irq_fwd_disable(&a);
+    g_assert_cmpint(g_slist_length(f.blockers), ==, 1);
+    g_assert_true(vfio_irq_fwd_update(&b, 42, &error_abort));
+    g_assert_cmpint(g_slist_length(f.blockers), ==, 1);
+    vfio_irq_fwd_disable(&b);
+    g_assert_null(f.blockers);
+
+    /* --only-migratable: auto falls back and says why. */
+    f.fault = F_BLOCKER;
+    f.err = EACCES;
+    g_assert_true(vfio_irq_fwd_enable(&a, 40, &error_abort));
+    g_assert_cmpint(a.mode, ==, VFIO_IRQ_MODE_IRQFD_RESAMPLE);
+    g_assert_nonnull(strstr(a.reason, "fake migration-blocker failure"));
+    g_assert_null(f.blockers);
+    vfio_irq_fwd_dev_exit(&dev);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/vfio-irq-forward/forward-level", test_forward_level);
+    g_test_add_func("/vfio-irq-forward/post-msi", test_post_msi);
+    g_test_add_func("/vfio-irq-forward/no-kernel-api", test_no_kernel_api);
+    g_test_add_func("/vfio-irq-forward/policy-off", test_policy_off);
+    g_test_add_func("/vfio-irq-forward/blocked", test_blocked);
+    g_test_add_func("/vfio-irq-forward/fault-matrix", test_fault_matrix);
+    g_test_add_func("/vfio-irq-forward/update", test_update);
+    g_test_add_func("/vfio-irq-forward/warn-once", test_warn_once);
+    g_test_add_func("/vfio-irq-forward/unsupported", test_unsupported);
+    g_test_add_func("/vfio-irq-forward/enable-guest", test_enable_guest);
+    g_test_add_func("/vfio-irq-forward/exit", test_exit);
+    g_test_add_func("/vfio-irq-forward/migration-blocker",
+                    test_migration_blocker);
+    return g_test_run();
+}
