@@ -9,7 +9,7 @@ SHELL := /bin/bash
 S := scripts
 
 .PHONY: all deps assemble build smoke check check-upstream check-series \
-	series export baseline clean distclean help
+	series export baseline check-bisect clean distclean help
 
 all: build smoke
 
@@ -35,6 +35,10 @@ series: assemble
 check-series: series
 	@$(S)/check-series.sh
 
+# Build every commit of the series (slow the first time; not in "make check").
+check-bisect: assemble
+	@$(S)/check-bisect.sh
+
 check-upstream: build
 	@$(S)/check-upstream.sh
 
@@ -46,7 +50,8 @@ baseline: assemble
 	@$(S)/record-baseline.sh
 
 clean:
-	rm -rf build/qemu build/series build/series-tree
+	rm -rf build/qemu build/series build/series-tree build/bisect
+	-git -C build/src worktree prune 2>/dev/null
 
 distclean:
 	rm -rf build

@@ -8,6 +8,12 @@ Excluded tests (with a written reason) are ignored.
 
   compare-tests.py record TESTLOG BASELINE   write the baseline
   compare-tests.py check TESTLOG BASELINE EXCLUDED [--summary FILE]
+                   [--differ FILE] [--retry RETRYLOG]
+
+--differ writes the names of the tests that ran and differ, one a line
+(meson's short form), so that they can be run again on their own.
+--retry takes that second run's log: a test that differed in the first
+run and matches in the retry passes, and is reported as flaky.
 """
 
 import json
@@ -52,9 +58,14 @@ def record(log, baseline):
     print('recorded %d tests' % len(results))
 
 
-def check(log, baseline, excluded, summary=None):
+def check(log, baseline, excluded, summary=None, differ=None, retry=None):
     outputs = {}
     results = load_log(log, outputs)
+    first = dict(results)
+    if retry:
+        results.update(load_log(retry, outputs))
+    flaky = []
+    rerun = []
     base = load_table(baseline)
     excl = load_table(excluded)
     bad = []
@@ -71,7 +82,11 @@ def check(log, baseline, excluded, summary=None):
         else:
             ok = got == want
             what = 'baseline says %s' % want
+        if ok and first[name] != got:
+            flaky.append('  %-60s %s, then %s on a serial retry (%s)'
+                         % (name, first[name], got, what))
         if not ok:
+            rerun.append(name)
             # The end of the test's output, so that a CI log alone tells why.
             bad.append('  %-60s %-8s (%s)\n%s' % (name, got, what,
                                                    tail(outputs[name])))
@@ -89,6 +104,12 @@ def check(log, baseline, excluded, summary=None):
 
     print('upstream suites: %d tests compared with %s, %d excluded'
           % (len(results), baseline, len(excl)))
+    if flaky:
+        print('FLAKY (differed under parallel load, matched when run alone):')
+        print('\n'.join(flaky))
+    if differ:
+        with open(differ, 'w') as f:
+            f.writelines(n.split(' / ', 1)[-1] + '\n' for n in rerun)
     if bad:
         print('RESULTS DIFFER FROM THE BASELINE:')
         print('\n'.join(bad))
@@ -103,10 +124,14 @@ def main():
         record(sys.argv[2], sys.argv[3])
         return 0
     if len(sys.argv) >= 5 and sys.argv[1] == 'check':
-        summary = None
-        if len(sys.argv) == 7 and sys.argv[5] == '--summary':
-            summary = sys.argv[6]
-        return check(sys.argv[2], sys.argv[3], sys.argv[4], summary)
+        opts = dict(zip(sys.argv[5::2], sys.argv[6::2]))
+        unknown = set(opts) - {'--summary', '--differ', '--retry'}
+        if unknown or len(sys.argv[5:]) % 2:
+            print(__doc__, file=sys.stderr)
+            return 2
+        return check(sys.argv[2], sys.argv[3], sys.argv[4],
+                     opts.get('--summary'), opts.get('--differ'),
+                     opts.get('--retry'))
     print(__doc__, file=sys.stderr)
     return 2
 

@@ -54,6 +54,28 @@ refuses "a failing upstream test is named, with its output" \
 refuses "the failing test's last output lines are shown" \
     "| Bail out! assertion failed" \
     python3 "$TOP/scripts/compare-tests.py" check "$T/log.json" "$T/base.tsv" "$T/excl.tsv"
+# A test that differed is retried alone: still failing is still a failure,
+# matching then is reported as flaky and passes.
+python3 "$TOP/scripts/compare-tests.py" check "$T/log.json" "$T/base.tsv" \
+    "$T/excl.tsv" --differ "$T/differ" >/dev/null
+if [ "$(cat "$T/differ")" = "test-b" ]; then
+    ok "the differing test is listed for a retry"
+else
+    nok "the differing test is listed for a retry: $(cat "$T/differ")"
+fi
+grep test-b "$T/log.json" > "$T/retry-fail.json"
+refuses "a test that fails its retry too is a failure" \
+    "test-b.*FAIL.*baseline says OK" \
+    python3 "$TOP/scripts/compare-tests.py" check "$T/log.json" "$T/base.tsv" \
+    "$T/excl.tsv" --retry "$T/retry-fail.json"
+echo '{"name": "qemu:unit / test-b", "result": "OK", "stdout": "ok 1"}' > "$T/retry-ok.json"
+if out=$(python3 "$TOP/scripts/compare-tests.py" check "$T/log.json" "$T/base.tsv" \
+         "$T/excl.tsv" --retry "$T/retry-ok.json") &&
+   grep -q "test-b.*FAIL, then OK on a serial retry" <<<"$out"; then
+    ok "a test that passes its retry is reported as flaky"
+else
+    nok "a test that passes its retry is reported as flaky: $out"
+fi
 grep -v test-b "$T/log.json" > "$T/log2.json"
 refuses "a test missing from the run is a failure" "test-b.*MISSING" \
     python3 "$TOP/scripts/compare-tests.py" check "$T/log2.json" "$T/base.tsv" "$T/excl.tsv"

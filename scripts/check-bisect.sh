@@ -1,0 +1,40 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# "make check-bisect": build every commit of the series, in order, so that
+# the series stays bisectable.  Uses its own tree and build directory
+# (build/bisect/src, build/bisect/qemu), laid out like build/src and
+# build/qemu so that the shared ccache serves it.  Only the files a commit
+# changes are rebuilt after the first one.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+[ -d "$SRC/.git" ] || die "$SRC is not assembled; run 'make'"
+B=$BUILD/bisect
+commits=$(git -C "$SRC" rev-list --reverse qif-base..HEAD)
+[ -n "$commits" ] || die "no commits on top of qif-base in $SRC"
+
+git -C "$SRC" worktree prune
+if [ ! -e "$B/src/.git" ]; then
+    rm -rf "$B/src"
+    mkdir -p "$B"
+    git -C "$SRC" worktree add -q --detach "$B/src" qif-base
+fi
+
+n=0 total=$(wc -w <<<"$commits") failed=()
+for c in $commits; do
+    n=$((n + 1))
+    subject=$(git -C "$SRC" log -1 --format=%s "$c")
+    git -C "$B/src" checkout -q --detach "$c"
+    start=$(date +%s)
+    if QIF_SRC=$B/src QIF_OBJ=$B/qemu "$TOP/scripts/build.sh" > "$B/build-$n.log" 2>&1; then
+        echo "check-bisect: $n/$total builds ($(( $(date +%s) - start )) s): $subject"
+    else
+        echo "check-bisect: $n/$total FAILS to build: $subject"
+        grep -m5 -E "error:|FAILED:" "$B/build-$n.log" | sed 's/^/    /'
+        echo "    (log: $B/build-$n.log)"
+        failed+=("$n")
+    fi
+done
+[ ${#failed[@]} -eq 0 ] || die "${#failed[@]} of $total commit(s) do not build: ${failed[*]}"
+echo "check-bisect: all $total commits build"
