@@ -9,7 +9,7 @@ SHELL := /bin/bash
 S := scripts
 
 .PHONY: all deps assemble build smoke check check-upstream check-series \
-	series export baseline check-bisect clean distclean help
+	series export baseline check-bisect rig clean distclean help
 
 all: build smoke
 
@@ -38,6 +38,10 @@ check-series: series
 # Build every commit of the series (slow the first time; not in "make check").
 check-bisect: assemble
 	@$(S)/check-bisect.sh
+
+# Boot the emulated arm64 host (L1: KVM + VFIO under TCG); see README.
+rig: build
+	@$(S)/rig/boot.sh
 
 check-upstream: build
 	@$(S)/check-upstream.sh

@@ -5,7 +5,7 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-[ -d "$SRC/.git" ] || die "$SRC is not assembled; run 'make'"
+[ -e "$SRC/.git" ] || die "$SRC is not assembled; run 'make'"
 
 use_ccache
 ccache --max-size=5G >/dev/null

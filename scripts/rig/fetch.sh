@@ -1,0 +1,58 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Fetch what the emulated arm64 rig boots, from the Debian archive only,
+# into $QIF_CACHE/rig (outside the clone, so fresh clones reuse it):
+#   L1 kernel + modules: Debian's arm64 kernel from bookworm-backports
+#   busybox-static:arm64 for the initramfs
+# The .debs are unpacked with dpkg-deb -x; nothing :arm64 is installed.
+# Prints the directory holding kernel/ and busybox/.
+set -euo pipefail
+. "$(dirname "$0")/../common.sh"
+
+RIG_CACHE=$QIF_CACHE/rig
+mkdir -p "$RIG_CACHE/debs"
+
+# Host tools the rig uses (amd64, from Debian): cpio for the initramfs,
+# strings to read module dependencies, xz to decompress modules.
+missing=()
+for tool in cpio:cpio strings:binutils xz:xz-utils; do
+    command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    [ "$(id -u)" = 0 ] || die "missing: ${missing[*]}; run: sudo apt-get install ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! dpkg --print-foreign-architectures | grep -qx arm64 ||
+   ! apt-cache show busybox-static:arm64 >/dev/null 2>&1; then
+    [ "$(id -u)" = 0 ] || die "the rig needs Debian's arm64 package lists; run as root, or: sudo dpkg --add-architecture arm64 && sudo apt-get update"
+    note "adding the arm64 architecture to apt (package lists only)"
+    dpkg --add-architecture arm64
+    apt-get update -qq
+fi
+
+# The kernel the bookworm-backports arm64 meta-package points at today.
+kpkg=$(apt-cache depends linux-image-arm64:arm64/bookworm-backports 2>/dev/null |
+       sed -n 's/^ *Depends: \(linux-image-6\.[0-9.]*+[a-z0-9]*-arm64\)\(:arm64\)\{0,1\}$/\1/p' |
+       head -1)
+[ -n "$kpkg" ] || die "bookworm-backports has no arm64 kernel meta-package (is bookworm-backports in apt's sources? run scripts/setup-deps.sh)"
+kver=${kpkg#linux-image-}
+
+fetch_deb() {   # fetch_deb PACKAGE DIR: download and unpack once
+    local pkg=$1 dir=$2 deb
+    [ -f "$dir/.done" ] && return
+    rm -rf "$dir"
+    (cd "$RIG_CACHE/debs" && apt-get download -qq "$pkg:arm64") ||
+        die "apt-get download $pkg:arm64 failed"
+    deb=$(ls -t "$RIG_CACHE/debs/${pkg}_"*_arm64.deb | head -1)
+    mkdir -p "$dir"
+    dpkg-deb -x "$deb" "$dir"
+    basename "$deb" > "$dir/.done"
+}
+
+note "L1 kernel: $kpkg"
+fetch_deb "$kpkg" "$RIG_CACHE/kernel-$kver"
+fetch_deb busybox-static "$RIG_CACHE/busybox"
+ln -sfn "kernel-$kver" "$RIG_CACHE/kernel"
+echo "$RIG_CACHE"

@@ -1,0 +1,52 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Build the L1 initramfs of the emulated arm64 rig: busybox-static, the
+# kernel modules the rig needs (with their dependencies, decompressed),
+# and scripts/rig/l1-init as /init.  Usage: mkinitramfs.sh RIG_CACHE OUT
+set -euo pipefail
+. "$(dirname "$0")/../common.sh"
+
+cache=$1 out=$2
+kdir=$(readlink -f "$cache/kernel")
+kver=$(basename "$(ls -d "$kdir"/lib/modules/*)")
+mods=$kdir/lib/modules/$kver
+# What L1 loads, in this order after dependencies: VFIO for passing a PCI
+# device through, UIO for driving it from a test program.
+WANT=(vfio_iommu_type1 vfio-pci uio_pci_generic)
+
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,mnt,lib/modules}
+cp "$cache/busybox/bin/busybox" "$root/bin/"
+for app in sh mount mkdir echo cat ls grep sed insmod poweroff sleep \
+           dmesg readlink basename head tr; do
+    ln -s busybox "$root/bin/$app"
+done
+install -m 755 "$TOP/scripts/rig/l1-init" "$root/init"
+
+find_mod() { find "$mods/kernel" -name "$1.ko*" | head -1; }
+declare -A seen
+order=()
+add_mod() {     # add_mod NAME: its dependencies first, each once
+    local name=$1 f deps d
+    [ -n "${seen[$name]:-}" ] && return
+    seen[$name]=1
+    f=$(find_mod "$name")
+    [ -n "$f" ] || f=$(find_mod "${name//_/-}")
+    [ -n "$f" ] || die "module $name is not in $kdir (built in? check the kernel config)"
+    deps=$(xz -dcf "$f" | strings | sed -n 's/^depends=//p' | head -1)
+    for d in ${deps//,/ }; do
+        add_mod "$d"
+    done
+    xz -dcf "$f" > "$root/lib/modules/$name.ko"
+    order+=("$name")
+}
+for m in "${WANT[@]}"; do
+    add_mod "$m"
+done
+printf '%s\n' "${order[@]}" > "$root/lib/modules/order"
+
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out.tmp"
+mv "$out.tmp" "$out"
+note "initramfs: $out ($(du -h "$out" | cut -f1); modules: ${order[*]})"
