@@ -47,6 +47,44 @@ for m in "${WANT[@]}"; do
 done
 printf '%s\n' "${order[@]}" > "$root/lib/modules/order"
 
+# Our arm64 QEMU (scripts/rig/cross-qemu.sh), with the shared libraries
+# it needs from the sysroot and the cross compiler's libc, when built.
+xobj=$BUILD/rig/qemu-aarch64
+if [ -x "$xobj/qemu-system-aarch64" ]; then
+    mkdir -p "$root/opt/qemu/lib" "$root/lib"
+    libdirs=("$cache/sysroot/usr/lib/aarch64-linux-gnu"
+             "$cache/sysroot/lib/aarch64-linux-gnu" /usr/aarch64-linux-gnu/lib)
+    declare -A have
+    add_libs() {    # add_libs ELF: its DT_NEEDED libraries, recursively
+        local lib dir found
+        for lib in $(aarch64-linux-gnu-readelf -d "$1" |
+                     sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+            [ -n "${have[$lib]:-}" ] && continue
+            have[$lib]=1
+            found=
+            for dir in "${libdirs[@]}"; do
+                if [ -e "$dir/$lib" ]; then
+                    found=$(readlink -f "$dir/$lib")
+                    break
+                fi
+            done
+            [ -n "$found" ] || die "$lib (needed by $(basename "$1")) is not in the sysroot"
+            cp "$found" "$root/opt/qemu/lib/$lib"
+            add_libs "$found"
+        done
+    }
+    for bin in qemu-system-aarch64 tests/unit/test-kvm-vfio-irq; do
+        [ -x "$xobj/$bin" ] || die "$xobj/$bin is not built; run scripts/rig/cross-qemu.sh"
+        cp "$xobj/$bin" "$root/opt/qemu/"
+        add_libs "$xobj/$bin"
+    done
+    cp /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 "$root/lib/"
+    install -m 755 "$TOP/scripts/rig/l1-qemu-checks" "$root/opt/qemu/checks"
+    for app in mkfifo wc sort kill; do
+        ln -s busybox "$root/bin/$app"
+    done
+fi
+
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out.tmp"
 mv "$out.tmp" "$out"
 note "initramfs: $out ($(du -h "$out" | cut -f1); modules: ${order[*]})"
