@@ -263,14 +263,15 @@ static bool enable(VFIOIrqFwd *fwd, int gsi, bool strict, Error **errp)
         return true;
     } else if (dev->policy == ON_OFF_AUTO_ON) {
         fwd->reason = g_strdup(error_get_pretty(err));
-        error_prepend(&err, "vfio %s: x-forward=on: IRQ %u.%u cannot be %s: ",
-                      dev->name, fwd->index, fwd->subindex, what);
+        /* Returned errors leave naming the device to the caller. */
+        error_prepend(&err, "x-forward=on: IRQ %u.%u cannot be %s: ",
+                      fwd->index, fwd->subindex, what);
         if (strict) {
             g_clear_pointer(&fwd->reason, g_free);
             error_propagate(errp, err);
             return false;
         }
-        error_report_err(err);
+        error_reportf_err(err, "vfio %s: ", dev->name);
     } else {
         fwd->reason = g_strdup(error_get_pretty(err));
         if (kernel_has_api && !dev->warned) {
@@ -284,8 +285,7 @@ static bool enable(VFIOIrqFwd *fwd, int gsi, bool strict, Error **errp)
     trace_vfio_irq_fwd_fall_back(dev->name, fwd->index, fwd->subindex,
                                  fwd->reason);
     if (!fall_back(fwd, errp)) {
-        error_prepend(errp, "vfio %s: IRQ %u.%u: ", dev->name, fwd->index,
-                      fwd->subindex);
+        error_prepend(errp, "IRQ %u.%u: ", fwd->index, fwd->subindex);
         return false;
     }
     return true;

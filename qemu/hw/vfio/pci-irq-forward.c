@@ -265,7 +265,7 @@ void vfio_pci_intx_fwd_update(VFIOPCIDevice *vdev)
 
     if (!vfio_irq_fwd_update(&vdev->intx.fwd, vfio_pci_intx_gsi(vdev),
                              &err)) {
-        error_report_err(err);
+        error_reportf_err(err, VFIO_MSG_PREFIX, vdev->vbasedev.name);
     }
 }
 
@@ -305,7 +305,7 @@ void vfio_pci_msi_fwd_sync(VFIOPCIDevice *vdev, int nr)
     }
     vector->fwd.irqfd_allowed = vector->virq >= 0;
     if (!vfio_irq_fwd_update(&vector->fwd, vector->virq, &err)) {
-        error_report_err(err);
+        error_reportf_err(err, VFIO_MSG_PREFIX, vdev->vbasedev.name);
     }
 }
 

@@ -91,7 +91,8 @@ void vfio_irq_fwd_exit(VFIOIrqFwd *fwd);
  * Enable @fwd for guest GSI @gsi in the fastest mode that works: forwarded
  * (level/edge) or posted (MSI), then irqfd(+resamplefd), then userspace.
  * With x-forward=on, failing to forward or post is an error and nothing
- * stays set up.  Set fwd->blocked and fwd->irqfd_allowed first.
+ * stays set up.  Set fwd->blocked and fwd->irqfd_allowed first.  Errors
+ * name the IRQ and the reason; the caller adds the device.
  */
 bool vfio_irq_fwd_enable(VFIOIrqFwd *fwd, int gsi, Error **errp);
 
