@@ -3,13 +3,14 @@
 # kvm-vfio IRQ forwarding for QEMU: build and test entry points.
 #   make              set up, fetch + assemble the source, build, smoke-run
 #   make check        our tests + QEMU's unit/qtest suites against the baseline
+#                     + a short end-to-end run in the emulated arm64 rig
 # See README.md for the rest.
 
 SHELL := /bin/bash
 S := scripts
 
 .PHONY: all deps assemble build smoke check check-upstream check-series \
-	series export baseline check-bisect rig clean distclean help
+	series export baseline check-bisect rig e2e clean distclean help
 
 all: build smoke
 
@@ -41,7 +42,11 @@ check-bisect: assemble
 
 # Boot the emulated arm64 host (L1: KVM + VFIO under TCG); see README.
 rig: build
-	@$(S)/rig/boot.sh
+	@$(S)/rig/cross-qemu.sh && $(S)/rig/edu-irq.sh && $(S)/rig/boot.sh
+
+# End-to-end interrupt runs in the rig, every vfio-pci mode, GICv3 + v2.
+e2e: build
+	@$(S)/rig/e2e.sh
 
 check-upstream: build
 	@$(S)/check-upstream.sh
@@ -61,4 +66,4 @@ distclean:
 	rm -rf build
 
 help:
-	@sed -n '3,7p' Makefile
+	@sed -n '3,8p' Makefile

@@ -3,7 +3,8 @@
 #
 # "make check": the project's own script tests, the exported series
 # (git am + checkpatch), then QEMU's unit/qtest suites (which include our
-# tests) compared with tests/baseline.  Prints one summary line last.
+# tests) compared with tests/baseline, then the short end-to-end run in
+# the emulated arm64 rig.  Prints one summary line last.
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -20,6 +21,13 @@ step() {
 step "script tests" "$TOP/tests/scripts/run.sh"
 step "series" bash -c "python3 '$TOP/scripts/qtree.py' --tree '$SRC' series --out '$BUILD/series' && '$TOP/scripts/check-series.sh'"
 step "upstream suites" "$TOP/scripts/check-upstream.sh"
+# Short: 200 interrupts per run (make e2e does 1000).
+if [ "${QIF_NO_E2E:-}" = 1 ]; then
+    echo "=== rig end-to-end: skipped (QIF_NO_E2E=1)"
+    echo "e2e 0 0 1" >> "$QIF_SUMMARY"
+else
+    step "rig end-to-end" env E2E_N="${E2E_N:-200}" "$TOP/scripts/rig/e2e.sh"
+fi
 
 read -r p f s < <(awk '{p+=$2; f+=$3; s+=$4} END {print p+0, f+0, s+0}' "$QIF_SUMMARY")
 echo

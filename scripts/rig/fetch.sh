@@ -5,6 +5,7 @@
 # into $QIF_CACHE/rig (outside the clone, so fresh clones reuse it):
 #   L1 kernel + modules: Debian's arm64 kernel from bookworm-backports
 #   busybox-static:arm64 for the initramfs
+#   the kernel's headers and (amd64) kbuild tools, to build edu_irq.ko
 # The .debs are unpacked with dpkg-deb -x; nothing :arm64 is installed.
 # Prints the directory holding kernel/ and busybox/.
 set -euo pipefail
@@ -39,20 +40,28 @@ kpkg=$(apt-cache depends linux-image-arm64:arm64/bookworm-backports 2>/dev/null 
 [ -n "$kpkg" ] || die "bookworm-backports has no arm64 kernel meta-package (is bookworm-backports in apt's sources? run scripts/setup-deps.sh)"
 kver=${kpkg#linux-image-}
 
-fetch_deb() {   # fetch_deb PACKAGE DIR: download and unpack once
-    local pkg=$1 dir=$2 deb
-    [ -f "$dir/.done" ] && return
-    rm -rf "$dir"
-    (cd "$RIG_CACHE/debs" && apt-get download -qq "$pkg:arm64") ||
-        die "apt-get download $pkg:arm64 failed"
-    deb=$(ls -t "$RIG_CACHE/debs/${pkg}_"*_arm64.deb | head -1)
+fetch_deb() {   # fetch_deb PACKAGE DIR [ARCH]: download and unpack once
+    local pkg=$1 dir=$2 arch=${3-arm64} deb
+    [ -f "$dir/.done" ] && grep -qx "$pkg" "$dir/.done" && return
+    (cd "$RIG_CACHE/debs" &&
+     apt-get download -qq "$pkg${arch:+:$arch}" 2>&1 |
+        grep -v '^W: Download is performed unsandboxed' || true)
+    deb=$(ls -t "$RIG_CACHE/debs/${pkg}_"*.deb 2>/dev/null | head -1)
+    [ -n "$deb" ] || die "apt-get download $pkg${arch:+:$arch} failed"
     mkdir -p "$dir"
     dpkg-deb -x "$deb" "$dir"
-    basename "$deb" > "$dir/.done"
+    echo "$pkg" >> "$dir/.done"
 }
 
 note "L1 kernel: $kpkg"
 fetch_deb "$kpkg" "$RIG_CACHE/kernel-$kver"
 fetch_deb busybox-static "$RIG_CACHE/busybox"
+# Headers for out-of-tree modules: the flavour's (arm64), the common part
+# (arch: all) and the prebuilt kbuild tools, which must run here (amd64).
+kbase=${kver%-arm64}
+fetch_deb "linux-headers-$kver" "$RIG_CACHE/headers-$kver"
+fetch_deb "linux-headers-$kbase-common" "$RIG_CACHE/headers-$kver" ""
+fetch_deb "linux-kbuild-$kbase" "$RIG_CACHE/headers-$kver" amd64
+ln -sfn "headers-$kver" "$RIG_CACHE/headers"
 ln -sfn "kernel-$kver" "$RIG_CACHE/kernel"
 echo "$RIG_CACHE"

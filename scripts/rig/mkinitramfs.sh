@@ -17,12 +17,17 @@ WANT=(vfio_iommu_type1 vfio-pci uio_pci_generic)
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
-mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,mnt,lib/modules}
-cp "$cache/busybox/bin/busybox" "$root/bin/"
-for app in sh mount mkdir echo cat ls grep sed insmod poweroff sleep \
-           dmesg readlink basename head tr; do
-    ln -s busybox "$root/bin/$app"
-done
+busybox_root() {    # busybox_root DIR APPLET...: a root with busybox in it
+    local dir=$1 app
+    shift
+    mkdir -p "$dir"/{bin,sbin,dev,proc,sys,tmp,mnt,lib/modules}
+    cp "$cache/busybox/bin/busybox" "$dir/bin/"
+    for app in "$@"; do
+        ln -sf busybox "$dir/bin/$app"
+    done
+}
+busybox_root "$root" sh mount mkdir echo cat ls grep sed insmod poweroff \
+    sleep dmesg readlink basename head tr
 install -m 755 "$TOP/scripts/rig/l1-init" "$root/init"
 
 find_mod() { find "$mods/kernel" -name "$1.ko*" | head -1; }
@@ -80,9 +85,23 @@ if [ -x "$xobj/qemu-system-aarch64" ]; then
     done
     cp /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 "$root/lib/"
     install -m 755 "$TOP/scripts/rig/l1-qemu-checks" "$root/opt/qemu/checks"
-    for app in mkfifo wc sort kill; do
-        ln -s busybox "$root/bin/$app"
-    done
+    busybox_root "$root" mkfifo wc sort kill awk usleep date tail
+fi
+
+# The L2 guest for the end-to-end runs (scripts/rig/l1-e2e): the same
+# kernel, and an initramfs with edu_irq.ko (scripts/rig/edu-irq.sh).
+ko=$BUILD/rig/edu-irq/edu_irq.ko
+if [ -f "$ko" ] && [ -x "$xobj/qemu-system-aarch64" ]; then
+    l2=$root/opt/l2/root
+    busybox_root "$l2" sh mount echo cat grep insmod dmesg sleep poweroff tr
+    install -m 755 "$TOP/scripts/rig/l2-init" "$l2/init"
+    cp "$ko" "$l2/"
+    cp "$ko" "$root/opt/"
+    busybox_root "$root" rmmod
+    (cd "$l2" && find . | cpio -o -H newc --quiet | gzip -1) > "$root/opt/l2/initramfs.gz"
+    rm -rf "$l2"
+    cp "$(ls "$kdir"/boot/vmlinuz-*)" "$root/opt/l2/Image"
+    install -m 755 "$TOP/scripts/rig/l1-e2e" "$root/opt/qemu/e2e"
 fi
 
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out.tmp"

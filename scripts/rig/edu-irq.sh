@@ -1,0 +1,32 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Build the rig's guest-side interrupt counter, scripts/rig/edu-irq/, as
+# an out-of-tree module for Debian's arm64 kernel (the one L1 and L2 run),
+# with Debian's headers and kbuild tools and the cross compiler the kernel
+# itself was built with (aarch64-linux-gnu-gcc-12).
+# Output: build/rig/edu-irq/edu_irq.ko
+set -euo pipefail
+. "$(dirname "$0")/../common.sh"
+
+cache=$("$TOP/scripts/rig/fetch.sh")
+hdr=$(readlink -f "$cache/headers")
+kdir=$(ls -d "$hdr"/usr/src/linux-headers-*-arm64)
+common=$(ls -d "$hdr"/usr/src/linux-headers-*-common)
+command -v aarch64-linux-gnu-gcc-12 >/dev/null ||
+    die "aarch64-linux-gnu-gcc-12 missing; run scripts/rig/cross-qemu.sh (it installs gcc-aarch64-linux-gnu)"
+# Debian's Makefile includes the common part by its installed path.
+sed -i "s|^include .*/linux-headers-[^/]*-common/Makefile$|include $common/Makefile|" \
+    "$kdir/Makefile"
+
+out=$BUILD/rig/edu-irq
+mkdir -p "$out"
+cp "$TOP"/scripts/rig/edu-irq/{Kbuild,edu_irq.c} "$out/"
+# No BTF for our module: that needs pahole, and nothing here reads it.
+make -s -C "$kdir" M="$out" CONFIG_DEBUG_INFO_BTF_MODULES= modules \
+    > "$out/build.log" 2>&1 ||
+    { cat "$out/build.log" >&2; die "edu_irq.ko failed to build"; }
+grep -q "vermagic=$(basename "$kdir" | sed 's/^linux-headers-//') " \
+    <(aarch64-linux-gnu-readelf -p .modinfo "$out/edu_irq.ko" | sed 's/^.*\] *//') ||
+    die "edu_irq.ko does not match the rig's kernel"
+note "guest module: $out/edu_irq.ko"

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * edu_irq: the rig's guest-side interrupt counter.  Binds QEMU's edu
+ * device (1234:11e8) inside the L2 guest, makes it interrupt n times,
+ * one at a time, and counts what arrives: requested, delivered, lost
+ * (no interrupt within timeout_ms; after three in a row the rest count as
+ * lost too), and the elapsed time.
+ *
+ * Everything per interrupt is MMIO to the edu BAR (raise, status, ack)
+ * and the GIC's own acknowledge/EOI: no config-space access, so the
+ * round trip measured is interrupt delivery, not PCI config emulation.
+ *
+ * drop=K pretends every K-th interrupt never arrived (it is acked but
+ * not counted): it exists to show that the loss check can fail.
+ */
+#include <linux/completion.h>
+#include <linux/interrupt.h>
+#include <linux/ktime.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+
+#define EDU_STATUS	0x24	/* interrupt status, RO */
+#define EDU_RAISE	0x60	/* interrupt raise: status |= value */
+#define EDU_ACK		0x64	/* interrupt acknowledge: status &= ~value */
+#define EDU_BIT		0x1
+
+static unsigned int n = 1000;
+module_param(n, uint, 0444);
+MODULE_PARM_DESC(n, "interrupts to request");
+static bool msi;
+module_param(msi, bool, 0444);
+MODULE_PARM_DESC(msi, "use MSI instead of INTx");
+static unsigned int timeout_ms = 1000;
+module_param(timeout_ms, uint, 0444);
+MODULE_PARM_DESC(timeout_ms, "an interrupt not seen in this time is lost");
+static unsigned int drop;
+module_param(drop, uint, 0444);
+MODULE_PARM_DESC(drop, "test the test: ignore every drop-th interrupt");
+
+struct edu_irq {
+	void __iomem *bar;
+	struct completion done;
+	atomic_t seen;		/* interrupts the handler claimed */
+	atomic_t dropped;	/* of which ignored on purpose (drop=) */
+};
+
+static irqreturn_t edu_irq_handler(int irq, void *opaque)
+{
+	struct edu_irq *e = opaque;
+	u32 status = ioread32(e->bar + EDU_STATUS);
+	int seen;
+
+	/* INTx may be shared: claim only what edu raised. */
+	if (!(status & EDU_BIT))
+		return msi ? IRQ_HANDLED : IRQ_NONE;
+	iowrite32(status, e->bar + EDU_ACK);
+	seen = atomic_inc_return(&e->seen);
+	if (drop && seen % drop == 0) {
+		atomic_inc(&e->dropped);
+		return IRQ_HANDLED;
+	}
+	complete(&e->done);
+	return IRQ_HANDLED;
+}
+
+static void edu_irq_run(struct edu_irq *e)
+{
+	unsigned int i, delivered = 0, missed = 0;
+	ktime_t start = ktime_get();
+	s64 us;
+
+	for (i = 0; i < n; i++) {
+		reinit_completion(&e->done);
+		iowrite32(EDU_BIT, e->bar + EDU_RAISE);
+		if (wait_for_completion_timeout(&e->done,
+						msecs_to_jiffies(timeout_ms))) {
+			delivered++;
+			missed = 0;
+			continue;
+		}
+		/* Lower the line so that the next request starts clean. */
+		iowrite32(EDU_BIT, e->bar + EDU_ACK);
+		/* A dead path: do not wait n timeouts to say so. */
+		if (++missed == 3)
+			break;
+	}
+	us = ktime_us_delta(ktime_get(), start);
+	/* Parsed by the rig (scripts/rig/l1-e2e): keep the format. */
+	pr_info("E2E-RESULT kind=%s requested=%u delivered=%u lost=%u seen=%d dropped=%d us=%lld\n",
+		msi ? "msi" : "intx", n, delivered, n - delivered,
+		atomic_read(&e->seen), atomic_read(&e->dropped), us);
+}
+
+static int edu_irq_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct edu_irq *e;
+	int ret, irq;
+
+	e = devm_kzalloc(&pdev->dev, sizeof(*e), GFP_KERNEL);
+	if (!e)
+		return -ENOMEM;
+	init_completion(&e->done);
+
+	/* Managed: the vectors and the IRQ go when the driver unbinds. */
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return ret;
+	e->bar = pcim_iomap(pdev, 0, 0);
+	if (!e->bar)
+		return -ENOMEM;
+	/* An MSI is a memory write: without bus mastering it goes nowhere. */
+	pci_set_master(pdev);
+	ret = pci_alloc_irq_vectors(pdev, 1, 1,
+				    msi ? PCI_IRQ_MSI : PCI_IRQ_INTX);
+	if (ret < 0)
+		return dev_err_probe(&pdev->dev, ret, "no %s vector\n",
+				     msi ? "MSI" : "INTx");
+	irq = pci_irq_vector(pdev, 0);
+	ret = devm_request_irq(&pdev->dev, irq, edu_irq_handler,
+			       msi ? 0 : IRQF_SHARED, "edu_irq", e);
+	if (ret)
+		return dev_err_probe(&pdev->dev, ret, "irq %d\n", irq);
+
+	/*
+	 * Stay bound afterwards, the vector enabled, so that the host can
+	 * still read the state of the IRQ the test used.
+	 */
+	edu_irq_run(e);
+	return 0;
+}
+
+static const struct pci_device_id edu_irq_ids[] = {
+	{ PCI_DEVICE(0x1234, 0x11e8) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, edu_irq_ids);
+
+static struct pci_driver edu_irq_driver = {
+	.name = "edu_irq",
+	.id_table = edu_irq_ids,
+	.probe = edu_irq_probe,
+};
+module_pci_driver(edu_irq_driver);
+
+MODULE_DESCRIPTION("Interrupt delivery counter for QEMU's edu device");
+MODULE_LICENSE("GPL");
