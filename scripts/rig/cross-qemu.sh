@@ -68,5 +68,6 @@ note "cross-building qemu-system-aarch64 for arm64"
 ninja -C "$obj" -j"${JOBS:-$(nproc)}" qemu-system-aarch64 tests/unit/test-kvm-vfio-irq \
     > "$obj/build.log" 2>&1 ||
     { grep -m10 -E "error|FAILED" "$obj/build.log" >&2; die "cross build failed (log: $obj/build.log)"; }
-file "$obj/qemu-system-aarch64" | grep -q 'ARM aarch64' || die "$obj/qemu-system-aarch64 is not an arm64 binary"
+aarch64-linux-gnu-readelf -h "$obj/qemu-system-aarch64" | grep -q 'Machine: *AArch64' ||
+    die "$obj/qemu-system-aarch64 is not an arm64 binary"
 note "arm64 QEMU: $obj/qemu-system-aarch64"
