@@ -1,0 +1,72 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Build the rig's own L1 kernel from Debian's linux-source-6.12: Debian's
+# arm64 kernel has CONFIG_VFIO_PLATFORM off, and vfio-platform is what
+# the rig's PL031 runs need.  A small config (allnoconfig plus the list
+# below, everything built in), cross-built with gcc-aarch64-linux-gnu.
+# Cached in $QIF_CACHE/rig/kbuild-<version>-<config hash>/Image; prints
+# the Image's path.
+set -euo pipefail
+. "$(dirname "$0")/../common.sh"
+
+CONFIG=(
+    PRINTK TTY ARM_AMBA SERIAL_AMBA_PL011 SERIAL_AMBA_PL011_CONSOLE
+    BLK_DEV_INITRD RD_GZIP DEVTMPFS DEVTMPFS_MOUNT PROC_FS SYSFS TMPFS
+    BINFMT_ELF BINFMT_SCRIPT ARM_GIC ARM_GIC_V3 ARM_GIC_V3_ITS
+    PCI PCI_HOST_GENERIC PCIEPORTBUS PCI_MSI SMP VIRTUALIZATION KVM
+    VFIO VFIO_PCI VFIO_PLATFORM VFIO_AMBA VFIO_IOMMU_TYPE1 VFIO_GROUP
+    VFIO_CONTAINER IOMMU_SUPPORT ARM_SMMU_V3 EVENTFD FUTEX EPOLL SIGNALFD
+    TIMERFD SHMEM AIO POSIX_TIMERS FILE_LOCKING DEBUG_FS FTRACE KPROBES
+    KPROBE_EVENTS NET UNIX PROC_SYSCTL HIGH_RES_TIMERS MULTIUSER EXPERT
+    ARM64_VHE ARM_ARCH_TIMER
+)
+
+cache=$QIF_CACHE/rig
+mkdir -p "$cache/debs"
+command -v aarch64-linux-gnu-gcc >/dev/null ||
+    die "gcc-aarch64-linux-gnu missing; run scripts/rig/cross-qemu.sh first"
+missing=()
+for tool in flex:flex bison:bison bc:bc; do
+    command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    [ "$(id -u)" = 0 ] || die "missing: ${missing[*]}; run: sudo apt-get install ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+deb=$(ls -t "$cache"/debs/linux-source-6.12_*.deb 2>/dev/null | head -1 || true)
+if [ -z "$deb" ]; then
+    (cd "$cache/debs" && apt-get download -qq linux-source-6.12 2>&1 |
+        grep -v '^W: Download is performed unsandboxed' || true)
+    deb=$(ls -t "$cache"/debs/linux-source-6.12_*.deb 2>/dev/null | head -1 || true)
+    [ -n "$deb" ] || die "apt-get download linux-source-6.12 failed"
+fi
+ver=$(basename "$deb" | sed 's/^linux-source-6.12_\([^_]*\)_all.deb$/\1/')
+hash=$(printf '%s\n' "${CONFIG[@]}" | sha256sum | cut -c1-12)
+out=$cache/kbuild-$ver-$hash
+if [ -f "$out/Image" ]; then
+    echo "$out/Image"
+    exit 0
+fi
+
+note "building the L1 kernel (linux-source-6.12 $ver, ${#CONFIG[@]} options) in $out"
+rm -rf "$out.tmp"
+mkdir -p "$out.tmp"
+dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards './usr/src/linux-source-6.12.tar.xz' |
+    tar -xJ -C "$out.tmp" --strip-components=1
+k=(make -C "$out.tmp" -s ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
+"${k[@]}" allnoconfig
+for opt in "${CONFIG[@]}"; do
+    "$out.tmp/scripts/config" --file "$out.tmp/.config" --enable "$opt"
+done
+"${k[@]}" olddefconfig
+for opt in "${CONFIG[@]}"; do
+    grep -qx "CONFIG_$opt=y" "$out.tmp/.config" || note "warning: CONFIG_$opt did not stay on"
+done
+"${k[@]}" -j"${JOBS:-$(nproc)}" Image > "$out.tmp/build.log" 2>&1 ||
+    { tail -30 "$out.tmp/build.log" >&2; die "L1 kernel build failed"; }
+mkdir -p "$out"
+cp "$out.tmp/arch/arm64/boot/Image" "$out.tmp/.config" "$out/"
+rm -rf "$out.tmp"
+echo "$out/Image"
