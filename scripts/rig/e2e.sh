@@ -3,7 +3,8 @@
 #
 # "make e2e": end-to-end interrupt runs in the emulated arm64 rig, GICv3
 # and GICv2: our patched QEMU (cross-built for arm64) passes edu through
-# to an L2 guest with KVM, in each vfio-pci mode; edu_irq.ko in L2 counts
+# to an L2 guest with KVM in each vfio-pci mode, then (on our own L1
+# kernel) L0's PL031 in each vfio-platform mode; edu_irq.ko in L2 counts
 # the interrupts.  Prints a table (also build/rig/e2e-table.md) and exits
 # non-zero on any lost interrupt or failed check.
 #   E2E_N     interrupts per run (default 1000)
@@ -19,21 +20,24 @@ if [ "${E2E_REPORT_ONLY:-}" != 1 ]; then
     "$TOP/scripts/rig/edu-irq.sh"
     for gic in ${E2E_GICS:-3 2}; do
         RIG_GIC=$gic RIG_E2E=$n RIG_SELFTEST=1 "$TOP/scripts/rig/boot.sh" >/dev/null ||
-            failed+=("GICv$gic")
+            failed+=("GICv$gic vfio-pci")
+        RIG_PLATFORM=1 RIG_GIC=$gic RIG_E2E=$n RIG_SELFTEST=1 \
+            "$TOP/scripts/rig/boot.sh" >/dev/null || failed+=("GICv$gic vfio-platform")
     done
 fi
 
 table=$BUILD/rig/e2e-table.md
 {
-    echo "| GIC | IRQ | mode | QEMU's state (info vfio-irqs) | requested | delivered | lost | rate/s | exits | MMIO exits to QEMU | host IRQs | VFIO unmasks | KVM resamples |"
-    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    echo "| GIC | device | IRQ | mode | QEMU's state (info vfio-irqs) | requested | delivered | lost | rate/s | exits | MMIO exits to QEMU | host IRQs | VFIO unmasks | KVM resamples |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     for gic in ${E2E_GICS:-3 2}; do
-        log=$BUILD/rig/l1-console-gicv$gic.log
+        for log in "$BUILD/rig/l1-console-gicv$gic.log" \
+                   "$BUILD/rig/l1-console-gicv$gic-platform.log"; do
         [ -f "$log" ] || continue
         tr -d '\r' < "$log" | sed -n 's/^RIG: native E2E-RESULT //p' |
             awk -v gic="$gic" '{
                 for (i = 1; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
-                printf "| v%s | %s | L1 itself, no passthrough | — | %d | %d | %d | %d | | | | | |\n",
+                printf "| v%s | edu | %s | L1 itself, no passthrough | — | %d | %d | %d | %d | | | | | |\n",
                     gic, (r["kind"] == "msi" ? "MSI" : "INTx"), r["requested"], r["delivered"],
                     r["lost"], (r["us"] > 0 ? r["delivered"] * 1e6 / r["us"] : 0)
             }'
@@ -44,20 +48,23 @@ table=$BUILD/rig/e2e-table.md
                     state = substr($0, RSTART + 7, RLENGTH - 8)
                 for (i = 3; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
                 if (r["mode"] == "x-forward") r["mode"] = "x-forward=auto"
-                printf "| %s | %s | %s%s | %s | %d | %d | %d | %d | %s | %s | %s | %s | %s |\n",
-                    r["gic"], (r["kind"] == "msi" ? "MSI" : "INTx"), r["mode"], (ok == "FAIL" ? " **FAIL**" : ""),
+                kind = (r["kind"] == "msi" ? "MSI" : r["kind"] == "spi" ? "level SPI" : "INTx")
+                printf "| %s | %s | %s | %s%s | %s | %d | %d | %d | %d | %s | %s | %s | %s | %s |\n",
+                    r["gic"], r["dev"], kind, r["mode"], (ok == "FAIL" ? " **FAIL**" : ""),
                     state, r["requested"], r["delivered"], r["lost"], r["rate"],
                     r["exits"], r["mmio_user"], r["hostirq"], r["unmask"], r["resample"]
             }'
+        done
     done
     echo
     echo "Per-IRQ columns are per delivered interrupt, counted in L1 while L2 ran: KVM exits (debugfs), exits to QEMU for MMIO, VFIO's host interrupt handler, VFIO INTx unmasks and KVM resampler acks (kprobe hits). $n interrupts per run; $(date -u +%Y-%m-%d), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')."
 } > "$table"
 cat "$table"
-grep -h -E '^E2E: ok the loss check' "$BUILD"/rig/l1-console-gicv*.log | tr -d '\r' || true
+grep -a -h -E '^E2E: ok the loss check' "$BUILD"/rig/l1-console-gicv*.log | tr -d '\r' || true
 if [ -n "${QIF_SUMMARY:-}" ]; then    # make check's summary: a run is a test
     for gic in ${E2E_GICS:-3 2}; do
         tr -d '\r' < "$BUILD/rig/l1-console-gicv$gic.log" 2>/dev/null
+        tr -d '\r' < "$BUILD/rig/l1-console-gicv$gic-platform.log" 2>/dev/null
     done | awk '/^E2E: ok / { p++ } /^(E2E|RIG): FAIL/ { f++ }
                 END { print "e2e", p + 0, f + 0, 0 }' >> "$QIF_SUMMARY"
 fi

@@ -51,6 +51,7 @@ for m in "${WANT[@]}"; do
     add_mod "$m"
 done
 printf '%s\n' "${order[@]}" > "$root/lib/modules/order"
+echo "$kver" > "$root/lib/modules/kver"
 
 # Our arm64 QEMU (scripts/rig/cross-qemu.sh), with the shared libraries
 # it needs from the sysroot and the cross compiler's libc, when built.

@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * edu_irq: the rig's guest-side interrupt counter.  Binds QEMU's edu
- * device (1234:11e8) inside the L2 guest, makes it interrupt n times,
+ * device (1234:11e8, INTx or MSI) or an ARM PL031 RTC ("arm,pl031", its
+ * level SPI) inside the L2 guest, makes it interrupt n times,
  * one at a time, and counts what arrives: requested, delivered, lost
  * (no interrupt within timeout_ms; after three in a row the rest count as
  * lost too), and the elapsed time.
  *
- * Everything per interrupt is MMIO to the edu BAR (raise, status, ack)
+ * Everything per interrupt is MMIO to the device (raise, status, ack)
  * and the GIC's own acknowledge/EOI: no config-space access, so the
  * round trip measured is interrupt delivery, not PCI config emulation.
+ * A PL031 raises its alarm at once when its count is loaded with the
+ * value of its match register; clearing the interrupt lowers it.
  *
  * drop=K pretends every K-th interrupt never arrived (it is acked but
  * not counted): it exists to show that the loss check can fail.
@@ -17,12 +20,22 @@
 #include <linux/interrupt.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
+#include <linux/mod_devicetable.h>
 #include <linux/pci.h>
+#include <linux/platform_device.h>
 
 #define EDU_STATUS	0x24	/* interrupt status, RO */
 #define EDU_RAISE	0x60	/* interrupt raise: status |= value */
 #define EDU_ACK		0x64	/* interrupt acknowledge: status &= ~value */
 #define EDU_BIT		0x1
+
+#define PL031_MR	0x04	/* match */
+#define PL031_LR	0x08	/* load: sets the count */
+#define PL031_IMSC	0x10	/* interrupt mask set/clear */
+#define PL031_MIS	0x18	/* masked interrupt status */
+#define PL031_ICR	0x1c	/* interrupt clear */
+#define PL031_BIT	0x1
+#define PL031_MATCH	0x5a5a5a5a
 
 static unsigned int n = 1000;
 module_param(n, uint, 0444);
@@ -39,21 +52,44 @@ MODULE_PARM_DESC(drop, "test the test: ignore every drop-th interrupt");
 
 struct edu_irq {
 	void __iomem *bar;
+	bool pl031;
 	struct completion done;
 	atomic_t seen;		/* interrupts the handler claimed */
 	atomic_t dropped;	/* of which ignored on purpose (drop=) */
 };
 
+static void edu_irq_raise(struct edu_irq *e)
+{
+	if (e->pl031)
+		iowrite32(PL031_MATCH, e->bar + PL031_LR);
+	else
+		iowrite32(EDU_BIT, e->bar + EDU_RAISE);
+}
+
+static void edu_irq_lower(struct edu_irq *e)
+{
+	if (e->pl031)
+		iowrite32(PL031_BIT, e->bar + PL031_ICR);
+	else
+		iowrite32(EDU_BIT, e->bar + EDU_ACK);
+}
+
+static bool edu_irq_pending(struct edu_irq *e)
+{
+	if (e->pl031)
+		return ioread32(e->bar + PL031_MIS) & PL031_BIT;
+	return ioread32(e->bar + EDU_STATUS) & EDU_BIT;
+}
+
 static irqreturn_t edu_irq_handler(int irq, void *opaque)
 {
 	struct edu_irq *e = opaque;
-	u32 status = ioread32(e->bar + EDU_STATUS);
 	int seen;
 
-	/* INTx may be shared: claim only what edu raised. */
-	if (!(status & EDU_BIT))
+	/* INTx may be shared: claim only what the device raised. */
+	if (!edu_irq_pending(e))
 		return msi ? IRQ_HANDLED : IRQ_NONE;
-	iowrite32(status, e->bar + EDU_ACK);
+	edu_irq_lower(e);
 	seen = atomic_inc_return(&e->seen);
 	if (drop && seen % drop == 0) {
 		atomic_inc(&e->dropped);
@@ -71,7 +107,7 @@ static void edu_irq_run(struct edu_irq *e)
 
 	for (i = 0; i < n; i++) {
 		reinit_completion(&e->done);
-		iowrite32(EDU_BIT, e->bar + EDU_RAISE);
+		edu_irq_raise(e);
 		if (wait_for_completion_timeout(&e->done,
 						msecs_to_jiffies(timeout_ms))) {
 			delivered++;
@@ -79,7 +115,7 @@ static void edu_irq_run(struct edu_irq *e)
 			continue;
 		}
 		/* Lower the line so that the next request starts clean. */
-		iowrite32(EDU_BIT, e->bar + EDU_ACK);
+		edu_irq_lower(e);
 		/* A dead path: do not wait n timeouts to say so. */
 		if (++missed == 3)
 			break;
@@ -87,7 +123,8 @@ static void edu_irq_run(struct edu_irq *e)
 	us = ktime_us_delta(ktime_get(), start);
 	/* Parsed by the rig (scripts/rig/l1-e2e): keep the format. */
 	pr_info("E2E-RESULT kind=%s requested=%u delivered=%u lost=%u seen=%d dropped=%d us=%lld\n",
-		msi ? "msi" : "intx", n, delivered, n - delivered,
+		e->pl031 ? "spi" : msi ? "msi" : "intx", n, delivered,
+		n - delivered,
 		atomic_read(&e->seen), atomic_read(&e->dropped), us);
 }
 
@@ -140,7 +177,71 @@ static struct pci_driver edu_irq_driver = {
 	.id_table = edu_irq_ids,
 	.probe = edu_irq_probe,
 };
-module_pci_driver(edu_irq_driver);
 
-MODULE_DESCRIPTION("Interrupt delivery counter for QEMU's edu device");
+static int edu_irq_pl031_probe(struct platform_device *pdev)
+{
+	struct edu_irq *e;
+	int ret, irq;
+
+	e = devm_kzalloc(&pdev->dev, sizeof(*e), GFP_KERNEL);
+	if (!e)
+		return -ENOMEM;
+	init_completion(&e->done);
+	e->pl031 = true;
+	e->bar = devm_platform_ioremap_resource(pdev, 0);
+	if (IS_ERR(e->bar))
+		return PTR_ERR(e->bar);
+	irq = platform_get_irq(pdev, 0);
+	if (irq < 0)
+		return irq;
+
+	iowrite32(0, e->bar + PL031_IMSC);
+	iowrite32(PL031_BIT, e->bar + PL031_ICR);
+	iowrite32(PL031_MATCH, e->bar + PL031_MR);
+	iowrite32(PL031_BIT, e->bar + PL031_ICR);
+	ret = devm_request_irq(&pdev->dev, irq, edu_irq_handler, 0, "edu_irq",
+			       e);
+	if (ret)
+		return dev_err_probe(&pdev->dev, ret, "irq %d\n", irq);
+	iowrite32(PL031_BIT, e->bar + PL031_IMSC);
+
+	edu_irq_run(e);
+	return 0;
+}
+
+static const struct of_device_id edu_irq_pl031_ids[] = {
+	{ .compatible = "arm,pl031" },
+	{ }
+};
+MODULE_DEVICE_TABLE(of, edu_irq_pl031_ids);
+
+static struct platform_driver edu_irq_pl031_driver = {
+	.driver = {
+		.name = "edu_irq_pl031",
+		.of_match_table = edu_irq_pl031_ids,
+	},
+	.probe = edu_irq_pl031_probe,
+};
+
+static int __init edu_irq_init(void)
+{
+	int ret = platform_driver_register(&edu_irq_pl031_driver);
+
+	if (ret)
+		return ret;
+	ret = pci_register_driver(&edu_irq_driver);
+	if (ret)
+		platform_driver_unregister(&edu_irq_pl031_driver);
+	return ret;
+}
+module_init(edu_irq_init);
+
+static void __exit edu_irq_exit(void)
+{
+	pci_unregister_driver(&edu_irq_driver);
+	platform_driver_unregister(&edu_irq_pl031_driver);
+}
+module_exit(edu_irq_exit);
+
+MODULE_DESCRIPTION("Interrupt delivery counter for QEMU's edu device and the PL031");
 MODULE_LICENSE("GPL");
