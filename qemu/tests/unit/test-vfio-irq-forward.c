@@ -46,14 +46,40 @@ static const char *const fault_names[F__MAX] = {
     "unmask", "forward", "post",
 };
 
+/* What one IRQ holds, for the kernel's per-IRQ preconditions. */
+typedef struct {
+    int irqfd, resample, trigger, user, unmask;
+} FakeIrq;
+
 /* Live resources, as the device and the kernel would hold them. */
 static struct {
     int fault, err;
     int irqfds, resamplefds, triggers, user_triggers, unmasks;
     GSList *blockers;           /* the migration blockers held */
-    GHashTable *kernel;         /* (index << 16 | subindex) -> gsi + 1 */
+    GHashTable *kernel;         /* irq_key() -> gsi + 1 */
+    GHashTable *irqs;           /* irq_key() -> FakeIrq */
     int kernel_calls;
 } f;
+
+/* An IRQ of a device, as the kernel names it: (fd, index, start). */
+static gpointer irq_key(int fd, uint32_t index, uint32_t subindex)
+{
+    g_assert_cmpint(fd - VFIO_FD, >=, 0);
+    g_assert_cmpint(fd - VFIO_FD, <, 256);
+    return GUINT_TO_POINTER((fd - VFIO_FD) << 24 | index << 16 | subindex);
+}
+
+static FakeIrq *fake_irq(VFIOIrqFwd *fwd)
+{
+    gpointer key = irq_key(fwd->dev->vfio_fd, fwd->index, fwd->subindex);
+    FakeIrq *irq = g_hash_table_lookup(f.irqs, key);
+
+    if (!irq) {
+        irq = g_new0(FakeIrq, 1);
+        g_hash_table_insert(f.irqs, key, irq);
+    }
+    return irq;
+}
 
 static bool fault(int where, Error **errp)
 {
@@ -91,6 +117,8 @@ static bool fake_irqfd_add(VFIOIrqFwd *fwd, bool resample, Error **errp)
     }
     f.irqfds++;
     f.resamplefds += resample;
+    fake_irq(fwd)->irqfd++;
+    fake_irq(fwd)->resample += resample;
     return true;
 }
 
@@ -98,6 +126,8 @@ static void fake_irqfd_del(VFIOIrqFwd *fwd, bool resample)
 {
     f.irqfds--;
     f.resamplefds -= resample;
+    fake_irq(fwd)->irqfd--;
+    fake_irq(fwd)->resample -= resample;
 }
 
 static bool fake_trigger_set(VFIOIrqFwd *fwd, bool userspace, Error **errp)
@@ -107,6 +137,8 @@ static bool fake_trigger_set(VFIOIrqFwd *fwd, bool userspace, Error **errp)
     }
     f.triggers++;
     f.user_triggers += userspace;
+    fake_irq(fwd)->trigger++;
+    fake_irq(fwd)->user += userspace;
     return true;
 }
 
@@ -114,6 +146,8 @@ static void fake_trigger_clear(VFIOIrqFwd *fwd, bool userspace)
 {
     f.triggers--;
     f.user_triggers -= userspace;
+    fake_irq(fwd)->trigger--;
+    fake_irq(fwd)->user -= userspace;
 }
 
 static bool fake_unmask_set(VFIOIrqFwd *fwd, Error **errp)
@@ -122,12 +156,14 @@ static bool fake_unmask_set(VFIOIrqFwd *fwd, Error **errp)
         return false;
     }
     f.unmasks++;
+    fake_irq(fwd)->unmask++;
     return true;
 }
 
 static void fake_unmask_clear(VFIOIrqFwd *fwd)
 {
     f.unmasks--;
+    fake_irq(fwd)->unmask--;
 }
 
 static const VFIOIrqFwdOps fake_ops = {
@@ -150,13 +186,13 @@ static int fake_has_attr(int dev_fd, uint32_t group, uint64_t attr)
 static int fake_set_attr(int dev_fd, uint32_t group, uint64_t attr, void *arg)
 {
     struct kvm_vfio_dev_irq *r = arg;
-    gpointer key = GUINT_TO_POINTER(r->index << 16 | r->start);
+    gpointer key = irq_key(r->fd, r->index, r->start);
+    FakeIrq *irq = g_hash_table_lookup(f.irqs, key);
     bool on = attr == KVM_DEV_VFIO_DEVICE_FORWARD_IRQ ||
               attr == KVM_DEV_VFIO_DEVICE_POST_IRQ;
 
     f.kernel_calls++;
     g_assert_cmpint(dev_fd, ==, KVM_FD);
-    g_assert_cmpint(r->fd, ==, VFIO_FD);
     g_assert_cmpint(r->count, ==, 1);
     if ((attr == KVM_DEV_VFIO_DEVICE_FORWARD_IRQ && f.fault == F_FORWARD) ||
         (attr == KVM_DEV_VFIO_DEVICE_POST_IRQ && f.fault == F_POST)) {
@@ -164,10 +200,10 @@ static int fake_set_attr(int dev_fd, uint32_t group, uint64_t attr, void *arg)
     }
     if (on) {
         /* The API's preconditions: irqfd + trigger set, no resamplefd. */
-        if (f.irqfds < 1 || f.triggers < 1 || f.user_triggers) {
+        if (!irq || irq->irqfd != 1 || irq->trigger != 1 || irq->user) {
             return -EINVAL;
         }
-        if (f.resamplefds || f.unmasks ||
+        if (irq->resample || irq->unmask ||
             g_hash_table_contains(f.kernel, key)) {
             return -EBUSY;
         }
@@ -186,11 +222,13 @@ static const KVMVFIOIrqBackend fake_backend = {
 static void fake_reset(int where, int err)
 {
     g_clear_pointer(&f.kernel, g_hash_table_destroy);
+    g_clear_pointer(&f.irqs, g_hash_table_destroy);
     g_assert_null(f.blockers);
     memset(&f, 0, sizeof(f));
     f.fault = where;
     f.err = err;
     f.kernel = g_hash_table_new(NULL, NULL);
+    f.irqs = g_hash_table_new_full(NULL, NULL, NULL, g_free);
     kvm_vfio_irq_set_backend(&fake_backend);
 }
 
@@ -583,6 +621,143 @@ static void test_migration_blocker(void)
     vfio_irq_fwd_dev_exit(&dev);
 }
 
+/*
+ * Route churn, as a guest makes it on x86: vectors of several devices
+ * enabled, masked, re-targeted (a new KVM route: vector, affinity) or
+ * given a route that cannot be posted, with kernel failures now and then.
+ * After every step the kernel's posted set must be exactly the routes the
+ * guest programmed, except for a vector whose last post failed, which
+ * must be on irqfd; and nothing may leak.
+ */
+#define CHURN_DEVS  3
+#define CHURN_VECS  8
+#define CHURN_STEPS 6000
+
+typedef struct {
+    int gsi;                    /* the guest's route; -1: masked/disabled */
+    bool failed;                /* the last post failed on purpose */
+} ChurnVec;
+
+static void churn_check(VFIOIrqFwd fwd[CHURN_DEVS][CHURN_VECS],
+                        ChurnVec model[CHURN_DEVS][CHURN_VECS],
+                        bool enabled[CHURN_DEVS][CHURN_VECS])
+{
+    unsigned posted = 0, irqfds = 0, triggers = 0;
+
+    for (int d = 0; d < CHURN_DEVS; d++) {
+        for (int v = 0; v < CHURN_VECS; v++) {
+            VFIOIrqFwd *w = &fwd[d][v];
+            gpointer k = irq_key(VFIO_FD + d, w->index, w->subindex);
+            unsigned in_kernel = GPOINTER_TO_UINT(
+                g_hash_table_lookup(f.kernel, k));
+
+            if (!enabled[d][v]) {
+                g_assert_cmpint(w->mode, ==, VFIO_IRQ_MODE_DISABLED);
+                g_assert_cmpuint(in_kernel, ==, 0);
+                continue;
+            }
+            triggers++;
+            if (model[d][v].gsi < 0) {
+                /* No KVM route: nothing to post, no irqfd either. */
+                g_assert_cmpint(w->mode, ==, VFIO_IRQ_MODE_USERSPACE);
+                g_assert_cmpuint(in_kernel, ==, 0);
+            } else if (model[d][v].failed) {
+                g_assert_cmpint(w->mode, ==, VFIO_IRQ_MODE_IRQFD);
+                g_assert_cmpuint(in_kernel, ==, 0);
+                irqfds++;
+            } else {
+                g_assert_cmpint(w->mode, ==, VFIO_IRQ_MODE_POSTED);
+                g_assert_cmpuint(in_kernel, ==, model[d][v].gsi + 1);
+                posted++;
+                irqfds++;
+            }
+        }
+    }
+    g_assert_cmpuint(g_hash_table_size(f.kernel), ==, posted);
+    g_assert_cmpint(f.irqfds, ==, irqfds);
+    g_assert_cmpint(f.triggers, ==, triggers);
+    g_assert_cmpint(f.resamplefds, ==, 0);
+    g_assert_cmpint(f.unmasks, ==, 0);
+}
+
+static void test_churn(void)
+{
+    static const int errs[] = { ENXIO, EINVAL, EBUSY, EBADF, EFAULT };
+    VFIOIrqFwdDev dev[CHURN_DEVS];
+    VFIOIrqFwd fwd[CHURN_DEVS][CHURN_VECS];
+    ChurnVec model[CHURN_DEVS][CHURN_VECS] = { 0 };
+    bool enabled[CHURN_DEVS][CHURN_VECS] = { 0 };
+    unsigned ops[4] = { 0 }, faults = 0, max_posted = 0;
+    char names[CHURN_DEVS][8];
+
+    fake_reset(F_NONE, 0);
+    for (int d = 0; d < CHURN_DEVS; d++) {
+        g_snprintf(names[d], sizeof(names[d]), "churn%d", d);
+        vfio_irq_fwd_dev_init(&dev[d], NULL, names[d], VFIO_FD + d, KVM_FD,
+                              ON_OFF_AUTO_AUTO, &fake_ops);
+        for (int v = 0; v < CHURN_VECS; v++) {
+            vfio_irq_fwd_init(&fwd[d][v], &dev[d], NULL, 2, v,
+                              VFIO_IRQ_KIND_MSI);
+        }
+    }
+
+    for (int step = 0; step < CHURN_STEPS; step++) {
+        int d = g_test_rand_int_range(0, CHURN_DEVS);
+        int v = g_test_rand_int_range(0, CHURN_VECS);
+        int op = g_test_rand_int_range(0, 4);
+        /* A route that cannot be posted (no KVM route) now and then. */
+        int gsi = g_test_rand_int_range(0, 8) ? g_test_rand_int_range(24, 1024)
+                                              : -1;
+        bool fail = g_test_rand_int_range(0, 16) == 0;
+        VFIOIrqFwd *w = &fwd[d][v];
+
+        if (fail) {
+            f.fault = F_POST;
+            f.err = errs[g_test_rand_int_range(0, G_N_ELEMENTS(errs))];
+        }
+        w->irqfd_allowed = gsi >= 0;
+        switch (enabled[d][v] ? op : 0) {
+        case 0:                 /* (re-)enable: unmask, MSI enable */
+            vfio_irq_fwd_disable(w);
+            g_assert_true(vfio_irq_fwd_enable_guest(w, gsi, &error_abort));
+            enabled[d][v] = true;
+            break;
+        case 1:                 /* the guest moves the vector */
+        case 2:
+            g_assert_true(vfio_irq_fwd_update(w, gsi, &error_abort));
+            break;
+        case 3:                 /* masked or disabled */
+            vfio_irq_fwd_disable(w);
+            enabled[d][v] = false;
+            gsi = -1;
+            break;
+        }
+        ops[enabled[d][v] ? op : 3]++;
+        model[d][v].gsi = gsi;
+        model[d][v].failed = fail && enabled[d][v] && gsi >= 0;
+        faults += model[d][v].failed;
+        f.fault = F_NONE;
+        churn_check(fwd, model, enabled);
+        max_posted = MAX(max_posted, g_hash_table_size(f.kernel));
+        /* One blocker per device with a posted vector, no more. */
+        g_assert_cmpuint(g_slist_length(f.blockers), <=, CHURN_DEVS);
+    }
+    g_test_message("%d steps: %u enables, %u route changes, %u masks, "
+                   "%u failed posts, at most %u vectors posted, "
+                   "%d kernel calls", CHURN_STEPS, ops[0], ops[1] + ops[2],
+                   ops[3], faults, max_posted, f.kernel_calls);
+    g_assert_cmpuint(faults, >, 0);
+    g_assert_cmpuint(max_posted, >, CHURN_DEVS);
+
+    for (int d = 0; d < CHURN_DEVS; d++) {
+        vfio_irq_fwd_dev_exit(&dev[d]);
+    }
+    g_assert_cmpuint(g_hash_table_size(f.kernel), ==, 0);
+    g_assert_cmpint(f.irqfds, ==, 0);
+    g_assert_cmpint(f.triggers, ==, 0);
+    g_assert_null(f.blockers);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -599,5 +774,6 @@ int main(int argc, char **argv)
     g_test_add_func("/vfio-irq-forward/exit", test_exit);
     g_test_add_func("/vfio-irq-forward/migration-blocker",
                     test_migration_blocker);
+    g_test_add_func("/vfio-irq-forward/churn", test_churn);
     return g_test_run();
 }
