@@ -255,6 +255,10 @@ def cmd_assemble(args):
         print('assemble: re-applying patches/series on %s' % BASE_TAG)
         git(tree, 'reset', '-q', '--hard', BASE_TAG)
         git(tree, 'clean', '-q', '-fdx', '-e', 'build/')
+    # Until the series is in, build/src is the bare base: say so, so that a
+    # failed apply is redone next time rather than taken for assembled.
+    save_state(tree, {'base': base_id, 'patches': None, 'synced': {},
+                      'head': git(tree, 'rev-parse', 'HEAD').strip()})
     synced = apply_series(tree, entries)
     save_state(tree, {'base': base_id, 'patches': stamp, 'synced': synced,
                       'head': git(tree, 'rev-parse', 'HEAD').strip()})
@@ -316,6 +320,14 @@ def cmd_export(args):
                 owner[path] = i
                 added.append(path)
         subject = git(tree, 'log', '-1', '--format=%s', c).strip()
+        if not upstream and not added:
+            # Its whole change moved to earlier commits: what is left is an
+            # empty patch, which "git am" refuses.  Nothing is written yet.
+            raise Refuse('commit %s ("%s") only changes new files that '
+                         'earlier commits add; squash it into the commit that '
+                         'adds them (git commit --fixup, then git rebase -i '
+                         '--autosquash %s) and run again'
+                         % (c[:12], subject, BASE_TAG))
         name = '%04d-%s.patch' % (i, slug(subject))
         header = git(tree, 'log', '-1', '--format=From %H Mon Sep 17 00:00:00 '
                      '2001%nFrom: %an <%ae>%nDate: %aD%nSubject: [PATCH] %s%n%n%b',

@@ -95,6 +95,10 @@ sed -i 's/^-b$/-zzz/' "$P/patches/0001-hw-change-up.patch"
 refuses "a patch that does not apply is named" "0001-hw-change-up.patch does not apply" \
     env FORCE=1 python3 "$P/scripts/qtree.py" --tree "$T/src" assemble --base "$T/base" --base-id fake
 sed -i 's/^-zzz$/-b/' "$P/patches/0001-hw-change-up.patch"
+# The failed apply left the bare base: the next assemble must redo it.
+A >/dev/null
+check "after a failed apply, assemble applies the series again" \
+    bash -c "[ \$(git -C '$T/src' rev-list --count qif-base..HEAD) = 2 ]"
 
 FORCE=1 A >/dev/null
 check "series exports and applies with git am to the base" \
@@ -102,3 +106,10 @@ check "series exports and applies with git am to the base" \
              git -C '$T/src' worktree add -q --detach '$T/am' qif-base && \
              git -C '$T/am' am -q '$T'/series/*.patch && \
              diff -r -x .git '$T/am' '$T/series-tree' && grep -q repo-edit '$T/am/hw/new.c'"
+
+# A commit whose whole change belongs to an earlier commit's new file
+# would export as an empty patch, which git am refuses.
+printf 'only-new\n' >> "$T/src/hw/new.c"
+git -C "$T/src" commit -qam 'hw: only the new file'
+refuses "export refuses a commit that only changes another commit's new file" \
+    "only changes new files" Q export
