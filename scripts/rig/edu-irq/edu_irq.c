@@ -128,15 +128,24 @@ static void edu_irq_run(struct edu_irq *e)
 		atomic_read(&e->seen), atomic_read(&e->dropped), us);
 }
 
+static struct edu_irq *edu_irq_alloc(struct device *dev, bool pl031)
+{
+	struct edu_irq *e = devm_kzalloc(dev, sizeof(*e), GFP_KERNEL);
+
+	if (e) {
+		init_completion(&e->done);
+		e->pl031 = pl031;
+	}
+	return e;
+}
+
 static int edu_irq_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
-	struct edu_irq *e;
+	struct edu_irq *e = edu_irq_alloc(&pdev->dev, false);
 	int ret, irq;
 
-	e = devm_kzalloc(&pdev->dev, sizeof(*e), GFP_KERNEL);
 	if (!e)
 		return -ENOMEM;
-	init_completion(&e->done);
 
 	/* Managed: the vectors and the IRQ go when the driver unbinds. */
 	ret = pcim_enable_device(pdev);
@@ -180,14 +189,11 @@ static struct pci_driver edu_irq_driver = {
 
 static int edu_irq_pl031_probe(struct platform_device *pdev)
 {
-	struct edu_irq *e;
+	struct edu_irq *e = edu_irq_alloc(&pdev->dev, true);
 	int ret, irq;
 
-	e = devm_kzalloc(&pdev->dev, sizeof(*e), GFP_KERNEL);
 	if (!e)
 		return -ENOMEM;
-	init_completion(&e->done);
-	e->pl031 = true;
 	e->bar = devm_platform_ioremap_resource(pdev, 0);
 	if (IS_ERR(e->bar))
 		return PTR_ERR(e->bar);
