@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
 #include "qapi/error.h"
+#include "qemu/notify.h"
 #include "system/kvm-vfio-irq.h"
 #include "trace.h"
 
@@ -140,9 +141,65 @@ bool kvm_vfio_irq_request(int kvm_vfio_fd, KVMVFIOIrqOp op, int vfio_dev_fd,
                                start, count, gsi[0], ret);
     if (ret < 0) {
         error_setg_errno(errp, -ret, "kvm-vfio IRQ %s (index %u, start %u, "
-                         "count %u): %s", kvm_vfio_irq_ops[op].name, index, start,
-                         count, kvm_vfio_irq_reason(-ret));
+                         "count %u): %s", kvm_vfio_irq_ops[op].name, index,
+                         start, count, kvm_vfio_irq_reason(-ret));
         return false;
     }
     return true;
+}
+
+/*
+ * x86 MSI format (SDM vol. 3, 11.11): address bits 19:12 the destination
+ * ID (bits 31:8 of it in address_hi, KVM's extended format), bit 2 the
+ * destination mode; data bits 10:8 the delivery mode.  The kernel posts
+ * only fixed and lowest-priority interrupts aimed at a single vCPU.
+ */
+#define MSI_ADDR_BASE_MASK      0xfff00000u
+#define MSI_ADDR_BASE           0xfee00000u
+#define MSI_ADDR_DEST_LOGICAL   (1u << 2)
+#define MSI_DATA_DM_SHIFT       8
+#define MSI_DATA_DM_MASK        7u
+#define MSI_DATA_DM_FIXED       0
+#define MSI_DATA_DM_LOWPRI      1
+
+const char *kvm_vfio_irq_msi_unpostable(uint32_t address_lo,
+                                        uint32_t address_hi, uint32_t data)
+{
+    uint32_t dm = (data >> MSI_DATA_DM_SHIFT) & MSI_DATA_DM_MASK;
+    uint32_t dest = (address_hi & 0xffffff00u) | ((address_lo >> 12) & 0xff);
+
+    if ((address_lo & MSI_ADDR_BASE_MASK) != MSI_ADDR_BASE) {
+        return "the route is not an x86 MSI";
+    }
+    if (dm != MSI_DATA_DM_FIXED && dm != MSI_DATA_DM_LOWPRI) {
+        return "the route's delivery mode is not fixed or lowest-priority";
+    }
+    if (address_lo & MSI_ADDR_DEST_LOGICAL) {
+        /* Which vCPUs a logical ID names depends on the guest's APICs. */
+        return "the route uses logical destination mode";
+    }
+    /* 0xff is xAPIC broadcast; in x2APIC mode it could be APIC ID 255. */
+    if (dest == 0xff || dest == UINT32_MAX) {
+        return "the route is a broadcast";
+    }
+    return NULL;
+}
+
+static NotifierList route_notifiers =
+    NOTIFIER_LIST_INITIALIZER(route_notifiers);
+
+void kvm_vfio_irq_add_route_notifier(Notifier *n)
+{
+    notifier_list_add(&route_notifiers, n);
+}
+
+void kvm_vfio_irq_remove_route_notifier(Notifier *n)
+{
+    notifier_remove(n);
+}
+
+void kvm_vfio_irq_routes_changed(void)
+{
+    trace_kvm_vfio_irq_routes_changed();
+    notifier_list_notify(&route_notifiers, NULL);
 }

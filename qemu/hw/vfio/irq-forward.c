@@ -160,8 +160,8 @@ static bool enter_mode(VFIOIrqFwd *fwd, VfioIrqMode mode, Error **errp)
                 fast_put(fwd->dev);
             }
             trace_vfio_irq_fwd_enter_failed(fwd->dev->name, fwd->index,
-                                            fwd->subindex, VfioIrqMode_str(mode),
-                                            i);
+                                            fwd->subindex,
+                                            VfioIrqMode_str(mode), i);
             return false;
         }
     }

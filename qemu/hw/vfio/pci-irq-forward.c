@@ -19,6 +19,8 @@
 #include "qemu/error-report.h"
 #include "qemu/main-loop.h"
 #include "system/kvm.h"
+#include "system/kvm-vfio-irq.h"
+#include "hw/pci/msi.h"
 #include "hw/pci/msix.h"
 #include "hw/vfio/vfio-common.h"
 #include "pci.h"
@@ -211,16 +213,24 @@ static const VFIOIrqFwdOps vfio_pci_fwd_ops = {
     .unmask_clear = vfio_pci_fwd_unmask_clear,
 };
 
+static void vfio_pci_fwd_routes_changed(Notifier *n, void *data);
+
 void vfio_pci_fwd_init(VFIOPCIDevice *vdev)
 {
     vfio_irq_fwd_dev_init(&vdev->fwd_dev, OBJECT(vdev), vdev->vbasedev.name,
                           vdev->vbasedev.fd, vfio_kvm_device_get_fd(),
                           vdev->forward,
                           &vfio_pci_fwd_ops);
+    vdev->fwd_route_notifier.notify = vfio_pci_fwd_routes_changed;
+    kvm_vfio_irq_add_route_notifier(&vdev->fwd_route_notifier);
 }
 
 void vfio_pci_fwd_exit(VFIOPCIDevice *vdev)
 {
+    if (vdev->fwd_route_notifier.notify) {
+        kvm_vfio_irq_remove_route_notifier(&vdev->fwd_route_notifier);
+        vdev->fwd_route_notifier.notify = NULL;
+    }
     vfio_irq_fwd_dev_exit(&vdev->fwd_dev);
 }
 
@@ -286,13 +296,44 @@ void vfio_pci_msi_fwd_init(VFIOPCIDevice *vdev, int nr)
 }
 
 /*
- * pci.c has pointed VFIO's trigger for vector @nr at its KVM irqfd (or,
- * without a KVM route, at QEMU): post it, or record the path it takes.
- * Also after every route change, to re-post with the new route.
+ * Why the KVM route of vector @nr cannot be posted, or NULL.  The route
+ * is what pci.c committed: the guest's message after interrupt remapping.
  */
-void vfio_pci_msi_fwd_sync(VFIOPCIDevice *vdev, int nr)
+static const char *vfio_pci_msi_unpostable(VFIOPCIDevice *vdev, int nr)
+{
+#if defined(TARGET_I386) && defined(CONFIG_KVM)
+    VFIOMSIVector *vector = &vdev->msi_vectors[nr];
+    struct kvm_irq_routing_entry route = {
+        .gsi = vector->virq,
+        .type = KVM_IRQ_ROUTING_MSI,
+    };
+    MSIMessage msg;
+
+    if (vector->virq < 0 || !kvm_enabled()) {
+        return NULL;            /* not posted for other reasons */
+    }
+    msg = vdev->interrupt == VFIO_INT_MSIX ? msix_get_message(&vdev->pdev, nr)
+                                           : msi_get_message(&vdev->pdev, nr);
+    route.u.msi.address_lo = (uint32_t)msg.address;
+    route.u.msi.address_hi = msg.address >> 32;
+    route.u.msi.data = le32_to_cpu(msg.data);
+    if (kvm_arch_fixup_msi_route(&route, msg.address, msg.data,
+                                 &vdev->pdev)) {
+        return "interrupt remapping blocks the vector";
+    }
+    return kvm_vfio_irq_msi_unpostable(route.u.msi.address_lo,
+                                       route.u.msi.address_hi,
+                                       route.u.msi.data);
+#else
+    return NULL;
+#endif
+}
+
+static void vfio_pci_msi_fwd_resync(VFIOPCIDevice *vdev, int nr, bool lazy)
 {
     VFIOMSIVector *vector = &vdev->msi_vectors[nr];
+    VFIOIrqFwd *fwd = &vector->fwd;
+    const char *blocked;
     Error *err = NULL;
 
     if (!vector->use) {
@@ -300,13 +341,35 @@ void vfio_pci_msi_fwd_sync(VFIOPCIDevice *vdev, int nr)
     }
     /* A masked MSI-X vector fires through QEMU, for the PBA: no posting. */
     if (vdev->interrupt == VFIO_INT_MSIX && msix_is_masked(&vdev->pdev, nr)) {
-        vfio_irq_fwd_disable(&vector->fwd);
+        vfio_irq_fwd_disable(fwd);
         return;
     }
-    vector->fwd.irqfd_allowed = vector->virq >= 0;
-    if (!vfio_irq_fwd_update(&vector->fwd, vector->virq, &err)) {
+    blocked = vfio_pci_fwd_blocked(vdev, fwd->index) ?:
+              vfio_pci_msi_unpostable(vdev, nr);
+    /*
+     * On a remapping change, leave alone what pci.c has taken down, and a
+     * vector kept from posting for a reason the change did not touch.
+     */
+    if (lazy && (fwd->mode == VFIO_IRQ_MODE_DISABLED ||
+                 (fwd->mode != VFIO_IRQ_MODE_POSTED &&
+                  fwd->blocked == blocked))) {
+        return;
+    }
+    fwd->blocked = blocked;
+    fwd->irqfd_allowed = vector->virq >= 0;
+    if (!vfio_irq_fwd_update(fwd, vector->virq, &err)) {
         error_reportf_err(err, VFIO_MSG_PREFIX, vdev->vbasedev.name);
     }
+}
+
+/*
+ * pci.c has pointed VFIO's trigger for vector @nr at its KVM irqfd (or,
+ * without a KVM route, at QEMU): post it, or record the path it takes.
+ * Also after every route change, to re-post with the new route.
+ */
+void vfio_pci_msi_fwd_sync(VFIOPCIDevice *vdev, int nr)
+{
+    vfio_pci_msi_fwd_resync(vdev, nr, false);
 }
 
 void vfio_pci_msi_fwd_sync_all(VFIOPCIDevice *vdev)
@@ -332,6 +395,24 @@ void vfio_pci_msi_fwd_unpost_all(VFIOPCIDevice *vdev)
 
     for (i = 0; i < vdev->nr_vectors; i++) {
         vfio_pci_msi_fwd_unpost(vdev, i);
+    }
+}
+
+/*
+ * Interrupt remapping rewrote MSI routes (kvm_vfio_irq_routes_changed()):
+ * re-post every posted vector with its new route, and post the ones that
+ * only their old route kept from it.
+ */
+static void vfio_pci_fwd_routes_changed(Notifier *n, void *data)
+{
+    VFIOPCIDevice *vdev = container_of(n, VFIOPCIDevice, fwd_route_notifier);
+    int i;
+
+    if (vdev->interrupt != VFIO_INT_MSI && vdev->interrupt != VFIO_INT_MSIX) {
+        return;
+    }
+    for (i = 0; i < vdev->nr_vectors; i++) {
+        vfio_pci_msi_fwd_resync(vdev, i, true);
     }
 }
 

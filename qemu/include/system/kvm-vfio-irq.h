@@ -7,6 +7,8 @@
 #ifndef SYSTEM_KVM_VFIO_IRQ_H
 #define SYSTEM_KVM_VFIO_IRQ_H
 
+#include "qemu/notify.h"
+
 typedef enum KVMVFIOIrqOp {
     KVM_VFIO_IRQ_FORWARD,       /* ARM: wired IRQ via the GIC HW bit */
     KVM_VFIO_IRQ_UNFORWARD,
@@ -59,5 +61,26 @@ bool kvm_vfio_irq_supported(int kvm_vfio_fd, KVMVFIOIrqOp op, Error **errp);
 bool kvm_vfio_irq_request(int kvm_vfio_fd, KVMVFIOIrqOp op, int vfio_dev_fd,
                           uint32_t index, uint32_t start, uint32_t count,
                           const uint32_t *gsi, Error **errp);
+
+/**
+ * kvm_vfio_irq_msi_unpostable: why the kernel cannot post an x86 MSI route
+ * @address_lo, @address_hi, @data: the KVM MSI route, as committed (after
+ *   interrupt remapping)
+ *
+ * Returns NULL if the route can be posted, else the reason: not fixed or
+ * lowest-priority delivery, logical destination mode, broadcast.
+ */
+const char *kvm_vfio_irq_msi_unpostable(uint32_t address_lo,
+                                        uint32_t address_hi, uint32_t data);
+
+/*
+ * Interrupt remapping can rewrite MSI routes without their devices
+ * knowing (an IR entry cache invalidation on x86).  A posted route must
+ * then be posted again: the arch code calls kvm_vfio_irq_routes_changed()
+ * after committing such routes, and the notifiers re-post.
+ */
+void kvm_vfio_irq_add_route_notifier(Notifier *n);
+void kvm_vfio_irq_remove_route_notifier(Notifier *n);
+void kvm_vfio_irq_routes_changed(void);
 
 #endif

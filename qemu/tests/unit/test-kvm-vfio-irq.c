@@ -238,6 +238,82 @@ static void test_real_kvm(void)
     close(kvm);
 }
 
+/*
+ * x86 MSI routes the kernel can post: fixed or lowest-priority delivery
+ * to one physical APIC ID.  Everything else is refused with its reason.
+ */
+static void test_msi_postable(void)
+{
+    static const struct {
+        uint32_t lo, hi, data;
+        const char *reason;     /* substring, or NULL: postable */
+    } cases[] = {
+        { 0xfee01000, 0, 0x0041, NULL },                /* APIC 1, fixed */
+        { 0xfee00000, 0, 0x0141, NULL },                /* APIC 0, lowpri */
+        { 0xfee01008, 0, 0x4031, NULL },                /* RH set, level */
+        { 0xfeefe000, 0, 0x0020, NULL },                /* APIC 0xfe */
+        { 0xfee0f000, 0x100, 0x0020, NULL },            /* x2APIC 0x10f */
+        { 0xfee00000, 0, 0x0200, "delivery mode" },     /* SMI */
+        { 0xfee00000, 0, 0x0400, "delivery mode" },     /* NMI */
+        { 0xfee00000, 0, 0x0500, "delivery mode" },     /* INIT */
+        { 0xfee00000, 0, 0x0700, "delivery mode" },     /* ExtINT */
+        { 0xfee01004, 0, 0x0041, "logical" },
+        { 0xfee0f004, 0, 0x0141, "logical" },
+        { 0xfeeff000, 0, 0x0041, "broadcast" },
+        { 0xfeeff000, 0xffffff00, 0x0041, "broadcast" },
+        { 0x12340000, 0, 0x0041, "not an x86 MSI" },
+    };
+    int i;
+
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        const char *why = kvm_vfio_irq_msi_unpostable(cases[i].lo, cases[i].hi,
+                                                      cases[i].data);
+
+        if (!cases[i].reason) {
+            g_assert_null(why);
+            continue;
+        }
+        g_assert_nonnull(why);
+        g_test_message("%08x:%08x data %04x: %s", cases[i].hi, cases[i].lo,
+                       cases[i].data, why);
+        g_assert_nonnull(strstr(why, cases[i].reason));
+    }
+}
+
+static int route_calls[2];
+
+static void count_route_change(Notifier *n, void *data)
+{
+    route_calls[0]++;
+}
+
+static void count_route_change_too(Notifier *n, void *data)
+{
+    route_calls[1]++;
+}
+
+/* Every registered user hears of a remapping change, until removed. */
+static void test_route_notifier(void)
+{
+    Notifier a = { .notify = count_route_change };
+    Notifier b = { .notify = count_route_change_too };
+
+    kvm_vfio_irq_routes_changed();
+    g_assert_cmpint(route_calls[0] + route_calls[1], ==, 0);
+    kvm_vfio_irq_add_route_notifier(&a);
+    kvm_vfio_irq_add_route_notifier(&b);
+    kvm_vfio_irq_routes_changed();
+    g_assert_cmpint(route_calls[0], ==, 1);
+    g_assert_cmpint(route_calls[1], ==, 1);
+    kvm_vfio_irq_remove_route_notifier(&a);
+    kvm_vfio_irq_routes_changed();
+    g_assert_cmpint(route_calls[0], ==, 1);
+    g_assert_cmpint(route_calls[1], ==, 2);
+    kvm_vfio_irq_remove_route_notifier(&b);
+    kvm_vfio_irq_routes_changed();
+    g_assert_cmpint(route_calls[1], ==, 2);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -248,5 +324,7 @@ int main(int argc, char **argv)
     g_test_add_func("/kvm-vfio-irq/request-invalid", test_request_invalid);
     g_test_add_func("/kvm-vfio-irq/ioctl-backend", test_ioctl_backend);
     g_test_add_func("/kvm-vfio-irq/real-kvm", test_real_kvm);
+    g_test_add_func("/kvm-vfio-irq/msi-postable", test_msi_postable);
+    g_test_add_func("/kvm-vfio-irq/route-notifier", test_route_notifier);
     return g_test_run();
 }
