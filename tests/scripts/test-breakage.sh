@@ -85,3 +85,17 @@ if python3 "$TOP/scripts/compare-tests.py" check "$T/log2.json" "$T/base.tsv" "$
 else
     nok "an excluded test is not compared"
 fi
+
+# QEMU's own tests run as where the baseline was recorded: without a usable
+# /dev/kvm (a paravirtual one makes "-accel kvm -accel tcg" guests fail).
+if [ -c /dev/kvm ] && [ "$(id -u)" = 0 ]; then
+    if bash -c ". '$TOP/scripts/common.sh'; without_kvm test -w /dev/kvm" 2>/dev/null; then
+        nok "without_kvm hides /dev/kvm (still writable inside)"
+    elif [ -w /dev/kvm ]; then
+        ok "without_kvm hides /dev/kvm, and only inside"
+    else
+        nok "without_kvm hides /dev/kvm, and only inside (gone outside too)"
+    fi
+    refuses "without_kvm passes the command's failure on" "^$" \
+        bash -c ". '$TOP/scripts/common.sh'; without_kvm false"
+fi
