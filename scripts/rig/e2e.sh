@@ -49,15 +49,16 @@ table=$BUILD/rig/e2e-table.md
                 for (i = 3; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
                 if (r["mode"] == "x-forward") r["mode"] = "x-forward=auto"
                 kind = (r["kind"] == "msi" ? "MSI" : r["kind"] == "spi" ? "level SPI" : "INTx")
-                printf "| %s | %s | %s | %s%s | %s | %d | %d | %d | %d | %s | %s | %s | %s | %s |\n",
+                late = (r["late"] > 0 ? " (" r["late"] " late)" : "")
+                printf "| %s | %s | %s | %s%s | %s | %d | %d%s | %d | %d | %s | %s | %s | %s | %s |\n",
                     r["gic"], r["dev"], kind, r["mode"], (ok == "FAIL" ? " **FAIL**" : ""),
-                    state, r["requested"], r["delivered"], r["lost"], r["rate"],
+                    state, r["requested"], r["delivered"], late, r["lost"], r["rate"],
                     r["exits"], r["mmio_user"], r["hostirq"], r["unmask"], r["resample"]
             }'
         done
     done
     echo
-    echo "Per-IRQ columns are per delivered interrupt, counted in L1 while L2 ran: KVM exits (debugfs), exits to QEMU for MMIO, VFIO's host interrupt handler, VFIO INTx unmasks and KVM resampler acks (kprobe hits). $n interrupts per run; $(date -u +%Y-%m-%d), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')."
+    echo "Per-IRQ columns are per delivered interrupt, counted in L1 while L2 ran: KVM exits (debugfs), exits to QEMU for MMIO, VFIO's host interrupt handler, VFIO INTx unmasks and KVM resampler acks (kprobe hits). "N late": delivered, but more than 1 s after it was requested (within 10 s more; a stall of the emulated host, not a loss). $n interrupts per run; $(date -u +%Y-%m-%d), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')."
 } > "$table"
 cat "$table"
 grep -a -h -E '^E2E: ok the loss check' "$BUILD"/rig/l1-console-gicv*.log | tr -d '\r' || true
