@@ -58,7 +58,7 @@ table=$BUILD/rig/e2e-table.md
         done
     done
     echo
-    echo "Per-IRQ columns are per delivered interrupt, counted in L1 while L2 ran: KVM exits (debugfs), exits to QEMU for MMIO, VFIO's host interrupt handler, VFIO INTx unmasks and KVM resampler acks (kprobe hits). "N late": delivered, but more than 1 s after it was requested (within 10 s more; a stall of the emulated host, not a loss). $n interrupts per run; $(date -u +%Y-%m-%d), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')."
+    echo "Per-IRQ columns are per delivered interrupt, counted in L1 while L2 ran: KVM exits (debugfs), exits to QEMU for MMIO, VFIO's host interrupt handler, VFIO INTx unmasks and KVM resampler acks (kprobe hits). 'N late': delivered, but more than 1 s after it was requested (within 10 s more; a stall of the emulated host, not a loss). $n interrupts per run; $(date -u +%Y-%m-%d), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')."
 } > "$table"
 cat "$table"
 grep -a -h -E '^E2E: ok the loss check' "$BUILD"/rig/l1-console-gicv*.log | tr -d '\r' || true

@@ -46,7 +46,7 @@ module_param(msi, bool, 0444);
 MODULE_PARM_DESC(msi, "use MSI instead of INTx");
 static unsigned int timeout_ms = 1000;
 module_param(timeout_ms, uint, 0444);
-MODULE_PARM_DESC(timeout_ms, "an interrupt not seen in this time is lost");
+MODULE_PARM_DESC(timeout_ms, "an interrupt not seen in this time is late");
 static unsigned int grace_ms = 10000;
 module_param(grace_ms, uint, 0444);
 MODULE_PARM_DESC(grace_ms, "after timeout_ms, wait this much more before "
