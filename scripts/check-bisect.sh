@@ -21,14 +21,29 @@ if [ ! -e "$B/src/.git" ]; then
     git -C "$SRC" worktree add -q --detach "$B/src" qif-base
 fi
 
+# Code only an arm64 host compiles (the KVM GIC models) is built by the
+# rig's cross build too, once the rig has set it up; QIF_BISECT_CROSS=0
+# skips it.
+cross=0 what=""
+if [ "${QIF_BISECT_CROSS:-1}" = 1 ]; then
+    if command -v aarch64-linux-gnu-gcc >/dev/null && [ -f "$QIF_CACHE/rig/sysroot/.done" ]; then
+        cross=1 what=" (x86 and arm64 host)"
+    else
+        note "not cross-building for an arm64 host: run 'make rig' once to set it up"
+    fi
+fi
 n=0 total=$(wc -w <<<"$commits") failed=()
 for c in $commits; do
     n=$((n + 1))
     subject=$(git -C "$SRC" log -1 --format=%s "$c")
     git -C "$B/src" checkout -q --detach "$c"
     start=$(date +%s)
-    if QIF_SRC=$B/src QIF_OBJ=$B/qemu "$TOP/scripts/build.sh" > "$B/build-$n.log" 2>&1; then
-        echo "check-bisect: $n/$total builds ($(( $(date +%s) - start )) s): $subject"
+    if QIF_SRC=$B/src QIF_OBJ=$B/qemu "$TOP/scripts/build.sh" > "$B/build-$n.log" 2>&1 &&
+       { [ "$cross" = 0 ] ||
+         QIF_SRC=$B/src QIF_OBJ=$B/qemu QIF_CROSS_OBJ=$B/rig/qemu-aarch64 \
+             QIF_CROSS_TARGETS=qemu-system-aarch64 \
+             "$TOP/scripts/rig/cross-qemu.sh" >> "$B/build-$n.log" 2>&1; }; then
+        echo "check-bisect: $n/$total builds$what ($(( $(date +%s) - start )) s): $subject"
     else
         echo "check-bisect: $n/$total FAILS to build: $subject"
         grep -m5 -E "error:|FAILED:" "$B/build-$n.log" | sed 's/^/    /'

@@ -43,7 +43,9 @@ if [ "$(cat "$sysroot/.done" 2>/dev/null)" != "$stamp" ]; then
     echo "$stamp" > "$sysroot/.done"
 fi
 
-obj=$BUILD/rig/qemu-aarch64
+# QIF_CROSS_OBJ: another build dir (check-bisect); keep it two levels
+# below the source's parent, as build/rig/qemu-aarch64 is, for ccache.
+obj=${QIF_CROSS_OBJ:-$BUILD/rig/qemu-aarch64}
 lib=$sysroot/usr/lib/aarch64-linux-gnu
 want="src=$SRC sysroot=$stamp"
 if [ ! -f "$obj/build.ninja" ] || [ "$(cat "$obj/.qif-cross" 2>/dev/null)" != "$want" ]; then
@@ -65,7 +67,9 @@ if [ ! -f "$obj/build.ninja" ] || [ "$(cat "$obj/.qif-cross" 2>/dev/null)" != "$
 fi
 use_ccache
 note "cross-building qemu-system-aarch64 for arm64"
-ninja -C "$obj" -j"${JOBS:-$(nproc)}" qemu-system-aarch64 tests/unit/test-kvm-vfio-irq \
+# shellcheck disable=SC2086
+ninja -C "$obj" -j"${JOBS:-$(nproc)}" \
+    ${QIF_CROSS_TARGETS:-qemu-system-aarch64 tests/unit/test-kvm-vfio-irq} \
     > "$obj/build.log" 2>&1 ||
     { grep -m10 -E "error|FAILED" "$obj/build.log" >&2; die "cross build failed (log: $obj/build.log)"; }
 aarch64-linux-gnu-readelf -h "$obj/qemu-system-aarch64" | grep -q 'Machine: *AArch64' ||
