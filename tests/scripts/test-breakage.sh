@@ -98,4 +98,18 @@ if [ -c /dev/kvm ] && [ "$(id -u)" = 0 ]; then
     fi
     refuses "without_kvm passes the command's failure on" "^$" \
         bash -c ". '$TOP/scripts/common.sh'; without_kvm false"
+    # Not root: nothing can be hidden; the caller is told, the tests run.
+    if command -v setpriv >/dev/null; then
+        # Copies, so that "nobody" can read them wherever the clone is.
+        mkdir -p "$T/top/scripts"
+        cp "$TOP/scripts/common.sh" "$TOP/scripts/qemu-version" "$T/top/scripts/"
+        chmod -R a+rX "$T/top"
+        out=$(cd / && setpriv --reuid=nobody --regid=nogroup --clear-groups \
+            bash -c ". '$T/top/scripts/common.sh'; kvm_hide_state; without_kvm echo ran" 2>&1)
+        if [ "$out" = "$(printf 'cannot\nran')" ]; then
+            ok "where /dev/kvm cannot be hidden, that is said and the tests still run"
+        else
+            nok "where /dev/kvm cannot be hidden, that is said and the tests still run: $out"
+        fi
+    fi
 fi
