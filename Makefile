@@ -10,7 +10,8 @@ SHELL := /bin/bash
 S := scripts
 
 .PHONY: all deps assemble build smoke check check-upstream check-series \
-	series export baseline check-bisect rig e2e clean distclean help
+	series export baseline check-bisect rig e2e bench kernel-tree \
+	kernel-export clean distclean help
 
 all: build smoke
 
@@ -47,6 +48,17 @@ rig: build
 # End-to-end interrupt runs in the rig, every vfio-pci mode, GICv3 + v2.
 e2e: build
 	@$(S)/rig/e2e.sh
+
+# Every interrupt path side by side, forwarded included (our L1 kernel).
+bench: build
+	@$(S)/rig/bench.sh
+
+# The reference kernel series as a git tree (build/kernel/src), and back.
+kernel-tree:
+	@$(S)/kernel-tree.sh assemble
+
+kernel-export:
+	@$(S)/kernel-tree.sh export
 
 check-upstream: build
 	@$(S)/check-upstream.sh

@@ -7,9 +7,11 @@
 # VFIO.  RIG_GIC=2 for GICv2.  RIG_E2E=N adds the end-to-end runs of N
 # interrupts each (scripts/rig/l1-e2e), RIG_SELFTEST=1 the run that must
 # detect interrupts dropped on purpose.  RIG_PLATFORM=1 boots our own L1
-# kernel (scripts/rig/kernel.sh, it has vfio-platform) with L0's PL031
-# made passable (scripts/rig/dtb.sh) and checks vfio-platform instead of
-# vfio-pci.  Console log: build/rig/l1-console-gicv$RIG_GIC[-platform].log.
+# kernel (scripts/rig/kernel.sh: it has vfio-platform and our kvm-vfio
+# forwarding series) with L0's PL031 made passable (scripts/rig/dtb.sh),
+# runs our kernel API test and checks vfio-platform, then forwarded edu
+# INTx.  RIG_BENCH=ROUNDS: the runs of make bench instead.  Console log:
+# build/rig/l1-console-gicv$RIG_GIC[-platform][-bench].log.
 set -euo pipefail
 . "$(dirname "$0")/../common.sh"
 
@@ -20,24 +22,38 @@ qemu=$OBJ/qemu-system-aarch64
 cache=$("$TOP/scripts/rig/fetch.sh")
 out=$BUILD/rig
 mkdir -p "$out"
-"$TOP/scripts/rig/mkinitramfs.sh" "$cache" "$out/initramfs.gz"
+ktest=
+if [ "${RIG_PLATFORM:-}" = 1 ]; then
+    kernel=$("$TOP/scripts/rig/kernel.sh")
+    # Our test program of the kernel's kvm-vfio forwarding API, built
+    # against that kernel's UAPI headers.
+    ktest=$out/kvm-vfio-forward-test
+    aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror \
+        -I"$(dirname "$kernel")/usr/include" \
+        "$TOP/kernel/tests/kvm-vfio-forward-test.c" -o "$ktest" ||
+        die "kernel/tests/kvm-vfio-forward-test.c does not build"
+fi
+"$TOP/scripts/rig/mkinitramfs.sh" "$cache" "$out/initramfs.gz" $ktest
 machine=(-M virt,virtualization=on,gic-version="$gic",iommu=smmuv3
          -cpu max -smp 2 -m 3G -device edu)
 append="console=ttyAMA0 rdinit=/init panic=-1 quiet loglevel=4 rig.gic=$gic"
+suffix=
 if [ -n "$e2e" ]; then
     append+=" rig.e2e=$e2e rig.selftest=${RIG_SELFTEST:-0}"
+    if [ -n "${RIG_BENCH:-}" ]; then     # scripts/rig/bench.sh
+        append+=" rig.bench=$RIG_BENCH"
+        suffix=-bench
+    fi
 fi
-suffix=
 if [ "${RIG_PLATFORM:-}" = 1 ]; then
-    kernel=$("$TOP/scripts/rig/kernel.sh")
     "$TOP/scripts/rig/dtb.sh" "$out/l0-gicv$gic.dtb" "${machine[@]}"
     machine+=(-dtb "$out/l0-gicv$gic.dtb")
     # The PL031 has no reset function, which vfio-platform wants by
     # default; and it has no MSI domain, so VFIO cannot call its MSIs
     # isolated (it has no MSIs at all) and must be told that is fine.
-    append+=" rig.platform=1 vfio_platform.reset_required=0"
+    append+=" rig.platform=1 rig.fwd=1 vfio_platform.reset_required=0"
     append+=" vfio_iommu_type1.allow_unsafe_interrupts=1"
-    suffix=-platform
+    suffix=-platform$suffix
 else
     kernel=$(ls "$cache"/kernel/boot/vmlinuz-*)
 fi
@@ -51,7 +67,7 @@ timeout "${RIG_TIMEOUT:-$(( ${e2e:+1500 +} 300 ))}" "$qemu" \
     -kernel "$kernel" -initrd "$out/initramfs.gz" -append "$append" \
     > "$log" 2>&1 || rc=$?
 secs=$(( $(date +%s) - start ))
-grep -a -E '^(RIG|E2E):' "$log" | tr -d '\r' || true
+grep -a -E '^(RIG|E2E):|^KTEST: (not ok|Bail|# [0-9]+ of)' "$log" | tr -d '\r' || true
 [ $rc -eq 0 ] || { tail -20 "$log" >&2; die "L1 did not power off cleanly (exit $rc, ${secs} s)"; }
 grep -aq -E '^(RIG|E2E): FAIL' "$log" && die "the rig's checks failed (${secs} s)"
 grep -aq '^RIG: done' "$log" || die "L1 stopped before its checks finished (${secs} s)"

@@ -46,8 +46,9 @@ table=$BUILD/rig/e2e-table.md
                 ok = $2; state = "—"
                 if (match($0, /state="[^"]*"/))
                     state = substr($0, RSTART + 7, RLENGTH - 8)
-                for (i = 3; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
-                if (r["mode"] == "x-forward") r["mode"] = "x-forward=auto"
+                for (i = 3; i <= NF; i++) {
+                    eq = index($i, "="); r[substr($i, 1, eq - 1)] = substr($i, eq + 1)
+                }
                 kind = (r["kind"] == "msi" ? "MSI" : r["kind"] == "spi" ? "level SPI" : "INTx")
                 late = (r["late"] > 0 ? " (" r["late"] " late)" : "")
                 printf "| %s | %s | %s | %s%s | %s | %d | %d%s | %d | %d | %s | %s | %s | %s | %s |\n",

@@ -1,12 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# Build the rig's own L1 kernel from Debian's linux-source-6.12: Debian's
-# arm64 kernel has CONFIG_VFIO_PLATFORM off, and vfio-platform is what
-# the rig's PL031 runs need.  A small config (allnoconfig plus the list
-# below, everything built in), cross-built with gcc-aarch64-linux-gnu.
-# Cached in $QIF_CACHE/rig/kbuild-<version>-<config hash>/Image; prints
-# the Image's path.
+# Build the rig's own L1 kernel from Debian's linux-source-6.12 with our
+# reference kernel series (kernel/patches/: the kvm-vfio forwarding API)
+# applied.  Debian's arm64 kernel has CONFIG_VFIO_PLATFORM off, and
+# vfio-platform is what the rig's PL031 runs need.  A small config
+# (allnoconfig plus the list below, everything built in), cross-built with
+# gcc-aarch64-linux-gnu.  Cached in
+# $QIF_CACHE/rig/kbuild-<version>-<config and patches hash>/: Image, .config
+# and the patched UAPI headers (usr/include, for our test program); prints
+# the Image's path.  --source-deb: only fetch the source package, print
+# its path.
 set -euo pipefail
 . "$(dirname "$0")/../common.sh"
 
@@ -42,19 +46,26 @@ if [ -z "$deb" ]; then
     deb=$(ls -t "$cache"/debs/linux-source-6.12_*.deb 2>/dev/null | head -1 || true)
     [ -n "$deb" ] || die "apt-get download linux-source-6.12 failed"
 fi
+if [ "${1:-}" = --source-deb ]; then
+    echo "$deb"
+    exit 0
+fi
 ver=$(basename "$deb" | sed 's/^linux-source-6.12_\([^_]*\)_all.deb$/\1/')
-hash=$(printf '%s\n' "${CONFIG[@]}" | sha256sum | cut -c1-12)
+patches=("$TOP"/kernel/patches/*.patch)
+hash=$({ printf '%s\n' "${CONFIG[@]}"; cat "${patches[@]}"; } | sha256sum | cut -c1-12)
 out=$cache/kbuild-$ver-$hash
 if [ -f "$out/Image" ]; then
     echo "$out/Image"
     exit 0
 fi
 
-note "building the L1 kernel (linux-source-6.12 $ver, ${#CONFIG[@]} options) in $out"
+note "building the L1 kernel (linux-source-6.12 $ver, ${#patches[@]} patches, ${#CONFIG[@]} options) in $out"
 rm -rf "$out.tmp"
 mkdir -p "$out.tmp"
 dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards './usr/src/linux-source-6.12.tar.xz' |
     tar -xJ -C "$out.tmp" --strip-components=1
+(cd "$out.tmp" && git apply "${patches[@]}") ||
+    die "kernel/patches/ does not apply to linux-source-6.12 $ver"
 k=(make -C "$out.tmp" -s ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
 "${k[@]}" allnoconfig
 for opt in "${CONFIG[@]}"; do
@@ -66,7 +77,10 @@ for opt in "${CONFIG[@]}"; do
 done
 "${k[@]}" -j"${JOBS:-$(nproc)}" Image > "$out.tmp/build.log" 2>&1 ||
     { tail -30 "$out.tmp/build.log" >&2; die "L1 kernel build failed"; }
-mkdir -p "$out"
+"${k[@]}" headers >> "$out.tmp/build.log" 2>&1 ||
+    { tail -30 "$out.tmp/build.log" >&2; die "L1 kernel: make headers failed"; }
+mkdir -p "$out/usr"
 cp "$out.tmp/arch/arm64/boot/Image" "$out.tmp/.config" "$out/"
+cp -r "$out.tmp/usr/include" "$out/usr/"
 rm -rf "$out.tmp"
 echo "$out/Image"

@@ -3,11 +3,12 @@
 #
 # Build the L1 initramfs of the emulated arm64 rig: busybox-static, the
 # kernel modules the rig needs (with their dependencies, decompressed),
-# and scripts/rig/l1-init as /init.  Usage: mkinitramfs.sh RIG_CACHE OUT
+# and scripts/rig/l1-init as /init.  Usage: mkinitramfs.sh RIG_CACHE OUT [KTEST]
+# KTEST: our kernel API test program, installed as /opt/kvm-vfio-forward-test.
 set -euo pipefail
 . "$(dirname "$0")/../common.sh"
 
-cache=$1 out=$2
+cache=$1 out=$2 ktest=${3:-}
 kdir=$(readlink -f "$cache/kernel")
 kver=$(basename "$(ls -d "$kdir"/lib/modules/*)")
 mods=$kdir/lib/modules/$kver
@@ -103,6 +104,11 @@ if [ -f "$ko" ] && [ -x "$xobj/qemu-system-aarch64" ]; then
     rm -rf "$l2"
     cp "$(ls "$kdir"/boot/vmlinuz-*)" "$root/opt/l2/Image"
     install -m 755 "$TOP/scripts/rig/l1-e2e" "$root/opt/qemu/e2e"
+fi
+
+if [ -n "$ktest" ]; then
+    mkdir -p "$root/opt"
+    install -m 755 "$ktest" "$root/opt/kvm-vfio-forward-test"
 fi
 
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out.tmp"

@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * kvm-vfio-forward-test: the KVM_DEV_VFIO_DEVICE FORWARD/UNFORWARD API of
+ * our reference kernel series, against the real kernel (the rig's L1).
+ *
+ * Usage: kvm-vfio-forward-test GROUP DEVICE [INDEX]
+ *   GROUP   VFIO group number (/dev/vfio/GROUP) of DEVICE
+ *   DEVICE  its name: a vfio-platform device (IRQ INDEX, default 0) or a
+ *           vfio-pci device (INTx; its MSI index must be refused)
+ *
+ * Builds a VM with an in-kernel vgic, then walks through every error the
+ * design note names, each where it says, and the lifecycle: forward,
+ * unforward, forward again, VFIO tearing the IRQ down under a forwarded
+ * IRQ, KVM_DEV_VFIO_FILE_DEL.  TAP output; exits non-zero on a failure.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <linux/kvm.h>
+#include <linux/vfio.h>
+
+#define GSI		5	/* an SPI of the default arm64 routing */
+#define GSI_UNROUTED	900	/* beyond the vgic's SPIs: no route */
+
+static int tests, failures;
+static int kvm_vfio, vfio_dev, group;
+static unsigned int irq_index;
+
+static void check(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%sok %d - ", ok ? "" : "not ", ++tests);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+	if (!ok)
+		failures++;
+}
+
+static void bail(const char *what)
+{
+	printf("Bail out! %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+/* 0 or the errno of a kvm-vfio device attribute request */
+static int dev_attr(unsigned long op, uint64_t group_nr, uint64_t attr,
+		    const void *addr)
+{
+	struct kvm_device_attr a = {
+		.group = group_nr, .attr = attr, .addr = (uintptr_t)addr,
+	};
+
+	return ioctl(kvm_vfio, op, &a) ? errno : 0;
+}
+
+/* FORWARD/UNFORWARD of @count IRQs from @start; @argsz 0: the exact size */
+static int fwd_req(uint64_t attr, int fd, uint32_t index, uint32_t start,
+		   uint32_t count, uint32_t argsz, uint32_t gsi)
+{
+	struct {
+		struct kvm_vfio_dev_irq hdr;
+		uint32_t gsi[4];
+	} req = {
+		.hdr = { .fd = fd, .index = index, .start = start,
+			 .count = count },
+	};
+
+	req.hdr.argsz = argsz ? argsz : sizeof(req.hdr) +
+		(count < 4 ? count : 4) * sizeof(uint32_t);
+	for (int i = 0; i < 4; i++)
+		req.gsi[i] = gsi + i;
+	return dev_attr(KVM_SET_DEVICE_ATTR, KVM_DEV_VFIO_DEVICE, attr, &req);
+}
+
+static int forward(uint32_t gsi)
+{
+	return fwd_req(KVM_DEV_VFIO_DEVICE_FORWARD_IRQ, vfio_dev, irq_index,
+		       0, 1, 0, gsi);
+}
+
+static int unforward(void)
+{
+	return fwd_req(KVM_DEV_VFIO_DEVICE_UNFORWARD_IRQ, vfio_dev, irq_index,
+		       0, 1, 0, GSI);
+}
+
+/* VFIO_DEVICE_SET_IRQS of one eventfd (-1: none) for @action */
+static int set_irq_fd(uint32_t index, uint32_t action, int fd)
+{
+	struct {
+		struct vfio_irq_set set;
+		int32_t fd;
+	} s = {
+		.set = { .argsz = sizeof(s), .index = index, .start = 0,
+			 .count = 1,
+			 .flags = VFIO_IRQ_SET_DATA_EVENTFD | action },
+		.fd = fd,
+	};
+
+	return ioctl(vfio_dev, VFIO_DEVICE_SET_IRQS, &s) ? errno : 0;
+}
+
+/* Disable the IRQ's trigger altogether (what a device close does too) */
+static int clear_trigger(uint32_t index)
+{
+	struct vfio_irq_set s = {
+		.argsz = sizeof(s), .index = index, .count = 0,
+		.flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+	};
+
+	return ioctl(vfio_dev, VFIO_DEVICE_SET_IRQS, &s) ? errno : 0;
+}
+
+static int irqfd(int vm, int fd, uint32_t gsi, int resamplefd, bool assign)
+{
+	struct kvm_irqfd i = { .fd = fd, .gsi = gsi };
+
+	if (!assign)
+		i.flags = KVM_IRQFD_FLAG_DEASSIGN;
+	else if (resamplefd >= 0) {
+		i.flags = KVM_IRQFD_FLAG_RESAMPLE;
+		i.resamplefd = resamplefd;
+	}
+	return ioctl(vm, KVM_IRQFD, &i) ? errno : 0;
+}
+
+static int create_vm(void)
+{
+	int kvm = open("/dev/kvm", O_RDWR);
+	struct kvm_vcpu_init init;
+	int vm, vcpu, nr_irqs = 128;
+	struct kvm_create_device gic = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
+	struct kvm_device_attr a = {
+		.group = KVM_DEV_ARM_VGIC_GRP_NR_IRQS,
+		.addr = (uintptr_t)&nr_irqs,
+	};
+
+	if (kvm < 0)
+		bail("/dev/kvm");
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	if (vm < 0)
+		bail("KVM_CREATE_VM");
+	vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
+	if (vcpu < 0)
+		bail("KVM_CREATE_VCPU");
+	if (ioctl(vm, KVM_ARM_PREFERRED_TARGET, &init) ||
+	    ioctl(vcpu, KVM_ARM_VCPU_INIT, &init))
+		bail("KVM_ARM_VCPU_INIT");
+	if (ioctl(vm, KVM_CREATE_DEVICE, &gic)) {
+		gic.type = KVM_DEV_TYPE_ARM_VGIC_V2;
+		if (ioctl(vm, KVM_CREATE_DEVICE, &gic))
+			bail("KVM_CREATE_DEVICE vgic");
+	}
+	if (ioctl(gic.fd, KVM_SET_DEVICE_ATTR, &a))
+		bail("vgic NR_IRQS");
+	a = (struct kvm_device_attr){ .group = KVM_DEV_ARM_VGIC_GRP_CTRL,
+				      .attr = KVM_DEV_ARM_VGIC_CTRL_INIT };
+	if (ioctl(gic.fd, KVM_SET_DEVICE_ATTR, &a))
+		bail("vgic CTRL_INIT");
+	printf("# VM with a vgic %s, %d IRQs\n",
+	       gic.type == KVM_DEV_TYPE_ARM_VGIC_V3 ? "v3" : "v2", nr_irqs);
+	return vm;
+}
+
+static void open_vfio(const char *grp, const char *dev)
+{
+	int container = open("/dev/vfio/vfio", O_RDWR);
+	char path[64];
+
+	snprintf(path, sizeof(path), "/dev/vfio/%s", grp);
+	group = open(path, O_RDWR);
+	if (container < 0 || group < 0)
+		bail(path);
+	if (ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ||
+	    ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+		bail("VFIO container");
+	vfio_dev = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, dev);
+	if (vfio_dev < 0)
+		bail("VFIO_GROUP_GET_DEVICE_FD");
+}
+
+static int file_op(uint64_t attr, int fd)
+{
+	return dev_attr(KVM_SET_DEVICE_ATTR, KVM_DEV_VFIO_FILE, attr, &fd);
+}
+
+#define CHECK_ERR(expr, err, what) do {					\
+	int __r = (expr);						\
+	check(__r == (err), "%s: %s (want %s)", what,			\
+	      __r ? strerror(__r) : "0", (err) ? strerror(err) : "0");	\
+} while (0)
+
+int main(int argc, char **argv)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	struct kvm_create_device kv = { .type = KVM_DEV_TYPE_VFIO };
+	int vm, trigger, other, resample, unmask;
+	bool pci;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: %s GROUP DEVICE [INDEX]\n", argv[0]);
+		return 2;
+	}
+	irq_index = argc > 3 ? atoi(argv[3]) : 0;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	vm = create_vm();
+	if (ioctl(vm, KVM_CREATE_DEVICE, &kv))
+		bail("KVM_CREATE_DEVICE kvm-vfio");
+	kvm_vfio = kv.fd;
+	open_vfio(argv[1], argv[2]);
+	if (ioctl(vfio_dev, VFIO_DEVICE_GET_INFO, &info))
+		bail("VFIO_DEVICE_GET_INFO");
+	pci = info.flags & VFIO_DEVICE_FLAGS_PCI;
+	printf("# %s (%s), IRQ index %u\n", argv[2], pci ? "vfio-pci" :
+	       "vfio-platform", irq_index);
+	trigger = eventfd(0, EFD_CLOEXEC);
+	other = eventfd(0, EFD_CLOEXEC);
+	resample = eventfd(0, EFD_CLOEXEC);
+	unmask = eventfd(0, EFD_CLOEXEC);
+
+	/* What the kernel says it implements */
+	CHECK_ERR(dev_attr(KVM_HAS_DEVICE_ATTR, KVM_DEV_VFIO_DEVICE,
+			   KVM_DEV_VFIO_DEVICE_FORWARD_IRQ, NULL), 0,
+		  "has_attr FORWARD_IRQ");
+	CHECK_ERR(dev_attr(KVM_HAS_DEVICE_ATTR, KVM_DEV_VFIO_DEVICE,
+			   KVM_DEV_VFIO_DEVICE_UNFORWARD_IRQ, NULL), 0,
+		  "has_attr UNFORWARD_IRQ");
+	CHECK_ERR(dev_attr(KVM_HAS_DEVICE_ATTR, KVM_DEV_VFIO_DEVICE,
+			   KVM_DEV_VFIO_DEVICE_POST_IRQ, NULL), ENXIO,
+		  "has_attr POST_IRQ (not implemented)");
+	CHECK_ERR(dev_attr(KVM_HAS_DEVICE_ATTR, KVM_DEV_VFIO_DEVICE,
+			   KVM_DEV_VFIO_DEVICE_UNPOST_IRQ, NULL), ENXIO,
+		  "has_attr UNPOST_IRQ (not implemented)");
+	CHECK_ERR(dev_attr(KVM_HAS_DEVICE_ATTR, 2, 1, NULL), ENXIO,
+		  "has_attr group 2 stays unclaimed");
+
+	/* Who may forward */
+	CHECK_ERR(forward(GSI), EPERM, "FORWARD before FILE_ADD");
+	CHECK_ERR(file_op(KVM_DEV_VFIO_FILE_ADD, group), 0, "FILE_ADD group");
+	CHECK_ERR(fwd_req(KVM_DEV_VFIO_DEVICE_FORWARD_IRQ, trigger, irq_index,
+			  0, 1, 0, GSI), EBADF, "FORWARD of an eventfd");
+	CHECK_ERR(fwd_req(KVM_DEV_VFIO_DEVICE_FORWARD_IRQ, 4000, irq_index,
+			  0, 1, 0, GSI), EBADF, "FORWARD of a closed fd");
+
+	/* The argument */
+	CHECK_ERR(fwd_req(KVM_DEV_VFIO_DEVICE_FORWARD_IRQ, vfio_dev,
+			  irq_index, 0, 1, sizeof(struct kvm_vfio_dev_irq),
+			  GSI), EINVAL, "argsz without room for gsi[]");
+	CHECK_ERR(fwd_req(KVM_DEV_VFIO_DEVICE_FORWARD_IRQ, vfio_dev,
+			  irq_index, 0, 0, 0, GSI), EINVAL, "count 0");
+	CHECK_ERR(fwd_req(KVM_DEV_VFIO_DEVICE_FORWARD_IRQ, vfio_dev,
+			  irq_index, 0, 4096, 64, GSI), EINVAL,
+		  "count beyond the limit");
+	CHECK_ERR(fwd_req(KVM_DEV_VFIO_DEVICE_FORWARD_IRQ, vfio_dev,
+			  irq_index, 0xffffffff, 2, 0, GSI), EINVAL,
+		  "start + count overflows");
+	CHECK_ERR(fwd_req(KVM_DEV_VFIO_DEVICE_FORWARD_IRQ, vfio_dev,
+			  irq_index, 1, 1, 0, GSI), EINVAL,
+		  "sub-index the IRQ does not have");
+	CHECK_ERR(fwd_req(KVM_DEV_VFIO_DEVICE_FORWARD_IRQ, vfio_dev, 7, 0, 1,
+			  0, GSI), EINVAL, "IRQ index the device does not have");
+	CHECK_ERR(dev_attr(KVM_SET_DEVICE_ATTR, KVM_DEV_VFIO_DEVICE,
+			   KVM_DEV_VFIO_DEVICE_FORWARD_IRQ, (void *)16), EFAULT,
+		  "bad address");
+	CHECK_ERR(fwd_req(KVM_DEV_VFIO_DEVICE_POST_IRQ, vfio_dev, irq_index,
+			  0, 1, 0, GSI), ENXIO, "POST_IRQ (not implemented)");
+
+	/* The preconditions, one missing at a time */
+	CHECK_ERR(forward(GSI), EINVAL, "FORWARD without a VFIO trigger");
+	CHECK_ERR(set_irq_fd(irq_index, VFIO_IRQ_SET_ACTION_TRIGGER, trigger),
+		  0, "VFIO trigger set");
+	CHECK_ERR(forward(GSI), EINVAL, "FORWARD without an irqfd");
+	CHECK_ERR(irqfd(vm, other, GSI, -1, true), 0, "irqfd of another eventfd");
+	CHECK_ERR(forward(GSI), EINVAL,
+		  "FORWARD when the irqfd is not the trigger's");
+	CHECK_ERR(irqfd(vm, other, GSI, -1, false), 0, "irqfd removed");
+	CHECK_ERR(irqfd(vm, trigger, GSI, resample, true), 0,
+		  "irqfd with a resamplefd");
+	CHECK_ERR(forward(GSI), EBUSY, "FORWARD with a resamplefd attached");
+	CHECK_ERR(irqfd(vm, trigger, GSI, -1, false), 0, "irqfd removed");
+	CHECK_ERR(irqfd(vm, trigger, GSI_UNROUTED, -1, true), 0,
+		  "irqfd to a GSI without a route");
+	CHECK_ERR(forward(GSI_UNROUTED), EINVAL,
+		  "FORWARD to a GSI that is no vgic SPI");
+	CHECK_ERR(irqfd(vm, trigger, GSI_UNROUTED, -1, false), 0,
+		  "irqfd removed");
+	CHECK_ERR(irqfd(vm, trigger, GSI, -1, true), 0, "irqfd without resamplefd");
+	CHECK_ERR(set_irq_fd(irq_index, VFIO_IRQ_SET_ACTION_UNMASK, unmask), 0,
+		  "VFIO unmask eventfd set");
+	CHECK_ERR(forward(GSI), EBUSY, "FORWARD with an unmask eventfd attached");
+	CHECK_ERR(set_irq_fd(irq_index, VFIO_IRQ_SET_ACTION_UNMASK, -1), 0,
+		  "VFIO unmask eventfd removed");
+	if (pci)
+		CHECK_ERR(fwd_req(KVM_DEV_VFIO_DEVICE_FORWARD_IRQ, vfio_dev,
+				  VFIO_PCI_MSI_IRQ_INDEX, 0, 1, 0, GSI),
+			  EINVAL, "FORWARD of an MSI (posted, not forwarded)");
+
+	/* Lifecycle */
+	CHECK_ERR(forward(GSI), 0, "FORWARD");
+	CHECK_ERR(forward(GSI), EBUSY, "FORWARD again");
+	CHECK_ERR(unforward(), 0, "UNFORWARD");
+	CHECK_ERR(unforward(), EINVAL, "UNFORWARD of an IRQ not forwarded");
+	CHECK_ERR(forward(GSI), 0, "FORWARD after UNFORWARD");
+	CHECK_ERR(clear_trigger(irq_index), 0,
+		  "VFIO trigger disabled under the forwarded IRQ");
+	CHECK_ERR(unforward(), EINVAL, "UNFORWARD after VFIO took it back");
+	CHECK_ERR(set_irq_fd(irq_index, VFIO_IRQ_SET_ACTION_TRIGGER, trigger),
+		  0, "VFIO trigger set again");
+	CHECK_ERR(forward(GSI), 0, "FORWARD after VFIO took it back");
+	CHECK_ERR(file_op(KVM_DEV_VFIO_FILE_DEL, group), 0,
+		  "FILE_DEL group while forwarded");
+	CHECK_ERR(unforward(), EPERM, "UNFORWARD after FILE_DEL");
+	CHECK_ERR(file_op(KVM_DEV_VFIO_FILE_ADD, group), 0, "FILE_ADD again");
+	CHECK_ERR(forward(GSI), 0, "FORWARD after FILE_DEL unforwarded it");
+
+	/* Left forwarded: closing the kvm-vfio device must unforward it. */
+	close(kvm_vfio);
+	close(vm);
+	CHECK_ERR(clear_trigger(irq_index), 0, "VFIO trigger disabled after VM close");
+	printf("1..%d\n", tests);
+	printf("# %d of %d failed\n", failures, tests);
+	return failures ? 1 : 0;
+}

@@ -1,0 +1,109 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# "make bench": every interrupt path side by side in one boot of the rig,
+# on our L1 kernel (scripts/rig/kernel.sh, with the kvm-vfio forwarding
+# series): userspace, irqfd + resamplefd and forwarded, for the PL031
+# (vfio-platform, level SPI) and edu (vfio-pci INTx).  The modes take turns
+# within each round, BENCH_ROUNDS rounds (default 5) of BENCH_N interrupts
+# (default 20000), so drift of this noisy emulated host hits every mode
+# alike.  Prints the medians and spreads (min-max) over the rounds and the
+# ratios to irqfd + resamplefd of the same round; writes the table to
+# build/rig/bench-table.md.  BENCH_GIC: 3 (default) or 2.
+#   BENCH_REPORT_ONLY=1  only print the table of the last run's log
+set -euo pipefail
+. "$(dirname "$0")/../common.sh"
+
+rounds=${BENCH_ROUNDS:-5}
+n=${BENCH_N:-20000}
+gic=${BENCH_GIC:-3}
+log=$BUILD/rig/l1-console-gicv$gic-platform-bench.log
+start=$(date +%s)
+if [ "${BENCH_REPORT_ONLY:-}" != 1 ]; then
+    "$TOP/scripts/rig/cross-qemu.sh"
+    "$TOP/scripts/rig/edu-irq.sh"
+    # Per run: L2's boot (about 30 s) and n interrupts at 150/s or more.
+    RIG_PLATFORM=1 RIG_GIC=$gic RIG_E2E=$n RIG_BENCH=$rounds \
+        RIG_TIMEOUT=$((600 + rounds * 6 * (60 + n / 150))) \
+        "$TOP/scripts/rig/boot.sh" >/dev/null || die "the bench boot failed (log: $log)"
+fi
+[ -f "$log" ] || die "no $log; run make bench"
+
+table=$BUILD/rig/bench-table.md
+tr -d '\r' < "$log" | grep -E '^E2E: (ok|FAIL) round=' | awk -v rounds="$rounds" '
+function val(line, key,    i, f, eq) {
+    for (i = 1; i <= split(line, f, " "); i++) {
+        eq = index(f[i], "=")
+        if (substr(f[i], 1, eq - 1) == key) { v = substr(f[i], eq + 1); sub(/\/s$/, "", v); return v + 0 }
+    }
+    return ""
+}
+function sortn(a, n,    i, j, t) {
+    for (i = 2; i <= n; i++)
+        for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+}
+function stat(key, dev, mode, fmt,    i, n, a, r) {
+    n = 0
+    for (i = 1; i <= rounds; i++)
+        if ((dev, mode, i) in line) a[++n] = val(line[dev, mode, i], key)
+    if (n == 0) return "—"
+    sortn(a, n)
+    r = sprintf(fmt, (n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2))
+    if (a[1] != a[n]) r = r sprintf(" (" fmt "–" fmt ")", a[1], a[n])
+    return r
+}
+function ratio(dev, mode,    i, n, a, r, b) {
+    n = 0
+    for (i = 1; i <= rounds; i++)
+        if ((dev, mode, i) in line && (dev, "irqfd-resample", i) in line) {
+            b = val(line[dev, "irqfd-resample", i], "rate")
+            if (b > 0) a[++n] = val(line[dev, mode, i], "rate") / b
+        }
+    if (n == 0) return "—"
+    sortn(a, n)
+    r = sprintf("%.2f×", (n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2))
+    if (a[1] != a[n]) r = r sprintf(" (%.2f–%.2f)", a[1], a[n])
+    return r
+}
+{
+    dev = ""; mode = ""
+    r = val($0, "round")
+    for (i = 3; i <= NF; i++) {
+        eq = index($i, "=")
+        if (substr($i, 1, eq - 1) == "dev") dev = substr($i, eq + 1)
+        if (substr($i, 1, eq - 1) == "mode") mode = substr($i, eq + 1)
+    }
+    line[dev, mode, r] = $0
+    runs[dev, mode]++
+    req[dev, mode] += val($0, "requested"); got[dev, mode] += val($0, "delivered")
+    lost[dev, mode] += val($0, "lost"); late[dev, mode] += val($0, "late")
+    if ($2 == "FAIL") fails[dev, mode]++
+}
+END {
+    print "| device | mode | runs | interrupts requested | delivered | lost | late | interrupts/s | rate ÷ irqfd + resamplefd | KVM exits | of which host-IRQ exits | MMIO exits to QEMU | WFI exits | host IRQs (VFIO handler) | VFIO unmasks | KVM resample acks |"
+    print "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    split("vfio-platform vfio-pci", devs, " ")
+    split("userspace irqfd-resample forwarded", modes, " ")
+    for (d = 1; d <= 2; d++) for (m = 1; m <= 3; m++) {
+        dev = devs[d]; mode = modes[m]
+        if (!((dev, mode) in runs)) continue
+        printf "| %s | %s%s | %d | %d | %d | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+            dev, mode, ((dev, mode) in fails ? " **FAIL**" : ""), runs[dev, mode],
+            req[dev, mode], got[dev, mode], lost[dev, mode], late[dev, mode],
+            stat("rate", dev, mode, "%d"), ratio(dev, mode),
+            stat("exits", dev, mode, "%.2f"), stat("irq_exits", dev, mode, "%.2f"),
+            stat("mmio_user", dev, mode, "%.2f"), stat("wfi", dev, mode, "%.2f"),
+            stat("hostirq", dev, mode, "%.2f"), stat("unmask", dev, mode, "%.2f"),
+            stat("resample", dev, mode, "%.2f")
+    }
+}' > "$table.tmp"
+[ "$(wc -l < "$table.tmp")" -gt 2 ] || die "no bench runs in $log"
+{
+    cat "$table.tmp"
+    echo
+    echo "Medians over the rounds, (min–max) where they differ; per-interrupt figures are per delivered interrupt, counted in L1 while L2 ran (KVM per-VM exit statistics in debugfs; kprobe event hit counts in tracefs). Rate ratios are taken within each round. GICv$gic, $rounds rounds of $n interrupts per mode and device, modes interleaved in one boot; $(date -u +%Y-%m-%d), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')."
+} > "$table"
+rm -f "$table.tmp"
+cat "$table"
+grep -q '\*\*FAIL\*\*' "$table" && die "a bench run failed or lost interrupts (log: $log)"
+note "bench done in $(( $(date +%s) - start )) s"
