@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # "make check": the project's own script tests, the exported series
-# (git am + checkpatch), then QEMU's unit/qtest suites (which include our
+# (git am + checkpatch), the reference kernel series (the same, against
+# Debian's linux-source-6.12), then QEMU's unit/qtest suites (which include our
 # tests) compared with tests/baseline, then the short end-to-end run in
 # the emulated arm64 rig.  Prints one summary line last.
 set -uo pipefail
@@ -20,6 +21,7 @@ step() {
 
 step "script tests" "$TOP/tests/scripts/run.sh"
 step "series" bash -c "python3 '$TOP/scripts/qtree.py' --tree '$SRC' series --out '$BUILD/series' && '$TOP/scripts/check-series.sh'"
+step "kernel series" "$TOP/scripts/check-kernel-series.sh"
 step "upstream suites" "$TOP/scripts/check-upstream.sh"
 # Short: 200 interrupts per run (make e2e does 1000).
 if [ "${QIF_NO_E2E:-}" = 1 ]; then
