@@ -35,7 +35,9 @@ for p in "${patches[@]}"; do
     out=$(cd "$tree" && ./scripts/checkpatch.pl --no-color "$p" 2>&1) && rc=0 || rc=$?
     warn=$(grep -c '^WARNING' <<<"$out" || true)
     if [ $rc -eq 0 ]; then
-        echo "check-kernel-series: applies, checkpatch ok: $(basename "$p")${warn:+ ($warn warning(s))}"
+        note=
+        [ "$warn" != 0 ] && note=" ($warn warning(s))"
+        echo "check-kernel-series: applies, checkpatch ok: $(basename "$p")$note"
         [ "$warn" != 0 ] && grep -A3 '^WARNING' <<<"$out" | sed 's/^/    /'
         pass=$((pass + 1))
     else
