@@ -25,6 +25,7 @@ git_q=(git -C "$tree" -c user.name=check -c user.email=check@invalid)
 pass=0 fail=0
 for p in "${patches[@]}"; do
     if "${git_q[@]}" am -q "$p"; then
+        echo "check-kernel-series: git am ok: $(basename "$p")"
         pass=$((pass + 1))
     else
         "${git_q[@]}" am --abort 2>/dev/null || true
@@ -32,17 +33,9 @@ for p in "${patches[@]}"; do
         fail=$((fail + 1))
         break
     fi
-    out=$(cd "$tree" && ./scripts/checkpatch.pl --no-color "$p" 2>&1) && rc=0 || rc=$?
-    warn=$(grep -c '^WARNING' <<<"$out" || true)
-    if [ $rc -eq 0 ]; then
-        note=
-        [ "$warn" != 0 ] && note=" ($warn warning(s))"
-        echo "check-kernel-series: applies, checkpatch ok: $(basename "$p")$note"
-        [ "$warn" != 0 ] && grep -A3 '^WARNING' <<<"$out" | sed 's/^/    /'
+    if checkpatch_one "$tree" "$p" check-kernel-series; then
         pass=$((pass + 1))
     else
-        echo "check-kernel-series: checkpatch FAIL: $(basename "$p")"
-        sed 's/^/    /' <<<"$out"
         fail=$((fail + 1))
     fi
 done

@@ -28,15 +28,9 @@ else
 fi
 
 for p in "${patches[@]}"; do
-    out=$(cd "$am" && ./scripts/checkpatch.pl --no-color "$p" 2>&1) && rc=0 || rc=$?
-    warn=$(grep -c '^WARNING' <<<"$out" || true)
-    if [ $rc -eq 0 ]; then
-        echo "check-series: checkpatch ok: $(basename "$p")${warn:+ ($warn warning(s))}"
-        [ "$warn" != 0 ] && grep -A3 '^WARNING' <<<"$out" | sed 's/^/    /'
+    if checkpatch_one "$am" "$p" check-series; then
         pass=$((pass + 1))
     else
-        echo "check-series: checkpatch FAIL: $(basename "$p")"
-        sed 's/^/    /' <<<"$out"
         fail=$((fail + 1))
     fi
 done

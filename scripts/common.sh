@@ -93,3 +93,23 @@ meson_tests() {
     cat "$logs/$logbase"-{qemu,ours}.json > "$logs/$logbase.json" 2>/dev/null
     return $rc
 }
+
+# checkpatch_one TREE PATCH PREFIX: TREE's scripts/checkpatch.pl on PATCH
+# (QEMU's or Linux's); prints the verdict, the warnings, and the whole
+# report on an error, which it returns.
+checkpatch_one() {
+    local tree=$1 patch=$2 prefix=$3 out rc warn
+    out=$(cd "$tree" && ./scripts/checkpatch.pl --no-color "$patch" 2>&1) && rc=0 || rc=$?
+    warn=$(grep -c '^WARNING' <<<"$out" || true)
+    if [ $rc -ne 0 ]; then
+        echo "$prefix: checkpatch FAIL: $(basename "$patch")"
+        sed 's/^/    /' <<<"$out"
+        return 1
+    fi
+    if [ "$warn" = 0 ]; then
+        echo "$prefix: checkpatch ok: $(basename "$patch")"
+    else
+        echo "$prefix: checkpatch ok: $(basename "$patch") ($warn warning(s))"
+        grep -A3 '^WARNING' <<<"$out" | sed 's/^/    /'
+    fi
+}
