@@ -77,7 +77,7 @@ function ratio(dev, mode,    i, n, a, r, b) {
     runs[dev, mode]++
     req[dev, mode] += val($0, "requested"); got[dev, mode] += val($0, "delivered")
     lost[dev, mode] += val($0, "lost"); late[dev, mode] += val($0, "late")
-    if ($2 == "FAIL") fails[dev, mode]++
+    if ($2 == "FAIL" || val($0, "lost") > 0) fails[dev, mode]++
 }
 END {
     print "| device | mode | runs | interrupts requested | delivered | lost | late | interrupts/s | rate ÷ irqfd + resamplefd | KVM exits | of which host-IRQ exits | MMIO exits to QEMU | WFI exits | host IRQs (VFIO handler) | VFIO unmasks | KVM resample acks |"

@@ -1,0 +1,61 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# The rig's reports from made-up L1 console logs: make bench's medians,
+# spreads and per-round ratios, and its verdict on a lost interrupt;
+# make e2e's table with x-forward=on labels and our kernel's rows.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/rig"
+ok() { echo "ok - $*"; }
+bad() { echo "not ok - $*"; }
+
+line() {    # line ROUND DEV MODE RATE UNMASK [LOST]
+    echo "E2E: ok round=$1 gic=v3 dev=$2 kind=spi mode=$3 requested=100 delivered=$((100 - ${6:-0})) lost=${6:-0} late=0 rate=$4/s exits=2.00 mmio_user=0.00 mmio_kernel=0.00 wfi=0.00 irq_exits=1.00 hostirq=1.00 unmask=$5 resample=$5 run=9s state=\"x\""
+}
+log=$tmp/rig/l1-console-gicv3-platform-bench.log
+{
+    # forwarded / irqfd-resample per round: 2, 1.5, 3, 1, 2.5 -> median 2
+    r=1
+    for pair in 2000:1000 1500:1000 3000:1000 500:500 5000:2000; do
+        line $r vfio-platform userspace $((r * 10)) 2.00
+        line $r vfio-platform irqfd-resample "${pair#*:}" 1.00
+        line $r vfio-platform forwarded "${pair%:*}" 0.00
+        r=$((r + 1))
+    done
+} > "$log"
+out=$(BUILD=$tmp BENCH_REPORT_ONLY=1 BENCH_ROUNDS=5 bash "$top/scripts/rig/bench.sh" 2>&1)
+rc=$?
+row=$(grep '^| vfio-platform | forwarded |' <<<"$out")
+if [ $rc -eq 0 ] && grep -q '| 5 | 500 | 500 | 0 | 0 | 2000 (500–5000) | 2.00× (1.00–3.00) |' <<<"$row" &&
+   grep -q '| 0.00 | 0.00 |$' <<<"$row"; then
+    ok "bench: median, spread and per-round ratio of the forwarded rows"
+else
+    bad "bench: forwarded row wrong (exit $rc): $row"
+fi
+if grep -q '^| vfio-platform | userspace | 5 |.* 30 (10–50) | 0.03× (0.01–0.08) |' <<<"$out"; then
+    ok "bench: the userspace row's ratio to irqfd + resamplefd"
+else
+    bad "bench: userspace row wrong: $(grep '| userspace |' <<<"$out")"
+fi
+
+line 6 vfio-pci forwarded 900 0.00 1 >> "$log"
+out=$(BUILD=$tmp BENCH_REPORT_ONLY=1 BENCH_ROUNDS=6 bash "$top/scripts/rig/bench.sh" 2>&1)
+rc=$?
+if [ $rc -ne 0 ] && grep -q '^| vfio-pci | forwarded \*\*FAIL\*\* | 1 | 100 | 99 | 1 |' <<<"$out"; then
+    ok "bench: a lost interrupt fails the bench"
+else
+    bad "bench: a lost interrupt went unnoticed (exit $rc)"
+fi
+
+rm -f "$log"
+printf '%s\n' 'E2E: ok gic=v2 dev=vfio-pci kind=intx mode=x-forward=on requested=200 delivered=200 lost=0 late=0 rate=3000/s exits=1.30 mmio_user=0.03 mmio_kernel=0.00 wfi=0.10 irq_exits=1.20 hostirq=1.00 unmask=0.00 resample=0.00 run=11s state="forwarded"' \
+    > "$tmp/rig/l1-console-gicv2-platform.log"
+out=$(BUILD=$tmp E2E_REPORT_ONLY=1 E2E_GICS=2 bash "$top/scripts/rig/e2e.sh" 2>&1)
+if grep -q '^| v2 | ours (forwarding) | vfio-pci | INTx | x-forward=on | forwarded | 200 | 200 | 0 | 3000 | 1.30 | 1.20 | 0.03 | 1.00 | 0.00 | 0.00 |' <<<"$out"; then
+    ok "e2e: an x-forward=on run on our kernel in the table"
+else
+    bad "e2e: table row wrong: $(grep '^| v2' <<<"$out")"
+fi
