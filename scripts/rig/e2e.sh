@@ -53,6 +53,7 @@ table=$BUILD/rig/e2e-table.md
                 }
                 kind = (r["kind"] == "msi" ? "MSI" : r["kind"] == "spi" ? "level SPI" : "INTx")
                 late = (r["late"] > 0 ? " (" r["late"] " late)" : "")
+                if (r["unraised"] > 0) late = late " (" r["unraised"] " raised again)"
                 printf "| %s | %s | %s | %s | %s%s | %s | %d | %d%s | %d | %d | %s | %s | %s | %s | %s | %s |\n",
                     r["gic"], kern, r["dev"], kind, r["mode"], (ok == "FAIL" ? " **FAIL**" : ""),
                     state, r["requested"], r["delivered"], late, r["lost"], r["rate"],
@@ -61,7 +62,7 @@ table=$BUILD/rig/e2e-table.md
         done
     done
     echo
-    echo "Per-IRQ columns are per delivered interrupt, counted in L1 while L2 ran: KVM exits (debugfs) and those of no other kind (host IRQs taken while L2 ran: the device IRQ and, on the legacy path, the maintenance IRQ of the guest EOI), exits to QEMU for MMIO, VFIO's host interrupt handler, VFIO INTx unmasks and KVM resampler acks (kprobe hits). 'N late': delivered, but more than 1 s after it was requested (within 10 s more; a stall of the emulated host, not a loss). $n interrupts per run; $(date -u +%Y-%m-%d), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')."
+    echo "Per-IRQ columns are per delivered interrupt, counted in L1 while L2 ran: KVM exits (debugfs) and those of no other kind (host IRQs taken while L2 ran: the device IRQ and, on the legacy path, the maintenance IRQ of the guest EOI), exits to QEMU for MMIO, VFIO's host interrupt handler, VFIO INTx unmasks and KVM resampler acks (kprobe hits). 'N late': delivered, but more than 1 s after it was requested (within 10 s more; a stall of the emulated host, not a loss). 'N raised again': PL031 alarms that the device model never raised (a race in QEMU's PL031 at a second boundary), raised again after 1 s; not a delivery loss. $n interrupts per run; $(date -u +%Y-%m-%d), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')."
 } > "$table"
 cat "$table"
 grep -a -h -E '^E2E: ok the loss check' "$BUILD"/rig/l1-console-gicv*.log | tr -d '\r' || true
