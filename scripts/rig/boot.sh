@@ -72,6 +72,6 @@ grep -a -E '^(RIG|E2E):|^KTEST: (not ok|Bail|# [0-9]+ of)' "$log" | tr -d '\r' |
 grep -aq -E '^(RIG|E2E): FAIL' "$log" && die "the rig's checks failed (${secs} s)"
 grep -aq '^RIG: done' "$log" || die "L1 stopped before its checks finished (${secs} s)"
 if [ -n "$e2e" ]; then
-    grep -aq '^E2E: ok gic' "$log" || die "no end-to-end run reported (${secs} s)"
+    grep -aq -E '^E2E: ok (round=[0-9]+ )?gic' "$log" || die "no end-to-end run reported (${secs} s)"
 fi
 note "rig ok (GICv$gic${suffix:+, vfio-platform}${e2e:+, end-to-end runs of $e2e interrupts}) in ${secs} s"
