@@ -6,6 +6,7 @@
 #   kernel-tree.sh assemble   build/kernel/src: the source as one commit
 #                             (tag kbase), then one commit per patch (git am)
 #   kernel-tree.sh export     kernel/patches/ from the commits after kbase
+#                             (full blob ids: the same files from any clone)
 # The rig's kernel build (scripts/rig/kernel.sh) applies kernel/patches/ to
 # a fresh copy of the source; this tree is only for editing the series.
 set -euo pipefail
@@ -38,7 +39,8 @@ export)
     [ -z "$(git -C "$tree" status --porcelain --untracked-files=no)" ] ||
         die "$tree has uncommitted changes"
     rm -f "$patches"/*.patch
-    git -C "$tree" format-patch -q --zero-commit --no-signature -o "$patches" kbase..HEAD
+    git -C "$tree" format-patch -q --zero-commit --no-signature --full-index \
+        -o "$patches" kbase..HEAD
     note "exported $(ls "$patches" | wc -l) patches to $patches"
     ;;
 *)
