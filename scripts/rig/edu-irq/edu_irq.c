@@ -113,6 +113,11 @@ static irqreturn_t edu_irq_handler(int irq, void *opaque)
 	return IRQ_HANDLED;
 }
 
+static bool edu_irq_wait(struct edu_irq *e, unsigned int ms)
+{
+	return wait_for_completion_timeout(&e->done, msecs_to_jiffies(ms));
+}
+
 static void edu_irq_run(struct edu_irq *e)
 {
 	unsigned int i, delivered = 0, late = 0, missed = 0, unraised = 0;
@@ -121,34 +126,27 @@ static void edu_irq_run(struct edu_irq *e)
 
 	for (i = 0; i < n; i++) {
 		int seen = atomic_read(&e->seen);
+		bool got;
 
 		reinit_completion(&e->done);
 		edu_irq_raise(e);
-		if (wait_for_completion_timeout(&e->done,
-						msecs_to_jiffies(timeout_ms))) {
-			delivered++;
-			missed = 0;
-			continue;
-		}
+		got = edu_irq_wait(e, timeout_ms);
 		/*
 		 * Never raised: the handler saw nothing (a dropped one, drop=,
 		 * was seen) and the raw status is still down.
 		 */
-		if (e->pl031 && atomic_read(&e->seen) == seen &&
+		if (!got && e->pl031 && atomic_read(&e->seen) == seen &&
 		    !(ioread32(e->bar + PL031_RIS) & PL031_BIT)) {
 			unraised++;
 			edu_irq_raise(e);
-			if (wait_for_completion_timeout(&e->done,
-						msecs_to_jiffies(timeout_ms))) {
-				delivered++;
-				missed = 0;
-				continue;
-			}
+			got = edu_irq_wait(e, timeout_ms);
 		}
-		if (grace_ms && wait_for_completion_timeout(&e->done,
-						msecs_to_jiffies(grace_ms))) {
-			delivered++;
+		if (!got && grace_ms && edu_irq_wait(e, grace_ms)) {
+			got = true;
 			late++;
+		}
+		if (got) {
+			delivered++;
 			missed = 0;
 			continue;
 		}
