@@ -42,28 +42,28 @@ function sortn(a, n,    i, j, t) {
     for (i = 2; i <= n; i++)
         for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
 }
-function stat(key, dev, mode, fmt,    i, n, a, r) {
-    n = 0
-    for (i = 1; i <= rounds; i++)
-        if ((dev, mode, i) in line) a[++n] = val(line[dev, mode, i], key)
+# "median (min–max)" of a[1..n], the spread only where it differs
+function median_spread(a, n, fmt, unit,    r) {
     if (n == 0) return "—"
     sortn(a, n)
-    r = sprintf(fmt, (n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2))
+    r = sprintf(fmt unit, (n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2))
     if (a[1] != a[n]) r = r sprintf(" (" fmt "–" fmt ")", a[1], a[n])
     return r
 }
-function ratio(dev, mode,    i, n, a, r, b) {
+function stat(key, dev, mode, fmt,    i, n, a) {
+    n = 0
+    for (i = 1; i <= rounds; i++)
+        if ((dev, mode, i) in line) a[++n] = val(line[dev, mode, i], key)
+    return median_spread(a, n, fmt, "")
+}
+function ratio(dev, mode,    i, n, a, b) {
     n = 0
     for (i = 1; i <= rounds; i++)
         if ((dev, mode, i) in line && (dev, "irqfd-resample", i) in line) {
             b = val(line[dev, "irqfd-resample", i], "rate")
             if (b > 0) a[++n] = val(line[dev, mode, i], "rate") / b
         }
-    if (n == 0) return "—"
-    sortn(a, n)
-    r = sprintf("%.2f×", (n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2))
-    if (a[1] != a[n]) r = r sprintf(" (%.2f–%.2f)", a[1], a[n])
-    return r
+    return median_spread(a, n, "%.2f", "×")
 }
 {
     dev = ""; mode = ""
