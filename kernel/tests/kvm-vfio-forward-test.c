@@ -11,7 +11,9 @@
  * Builds a VM with an in-kernel vgic, then walks through every error the
  * design note names, each where it says, and the lifecycle: forward,
  * unforward, forward again, VFIO tearing the IRQ down under a forwarded
- * IRQ, KVM_DEV_VFIO_FILE_DEL.  TAP output; exits non-zero on a failure.
+ * IRQ, KVM_DEV_VFIO_FILE_DEL; and that userspace cannot lower a forwarded
+ * SPI's line (the vgic's state in debugfs tells).  TAP output; exits
+ * non-zero on a failure.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +31,7 @@
 
 #define GSI		5	/* an SPI of the default arm64 routing */
 #define GSI_UNROUTED	900	/* beyond the vgic's SPIs: no route */
+#define SPI		(32 + GSI)	/* its INTID */
 
 static int tests, failures;
 static int kvm_vfio, vfio_dev, group;
@@ -136,11 +139,57 @@ static int irqfd(int vm, int fd, uint32_t gsi, int resamplefd, bool assign)
 	return ioctl(vm, KVM_IRQFD, &i) ? errno : 0;
 }
 
+/*
+ * Drive SPI @intid's line from userspace, then read its line level back
+ * from the vgic's state in debugfs: 0 or 1; -1 if KVM_IRQ_LINE failed,
+ * -2 if the state cannot be read, -3 if it has no such SPI.
+ */
+static int spi_line(int vm, int intid, int level)
+{
+	struct kvm_irq_level l = {
+		.irq = KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT | intid,
+		.level = level,
+	};
+	char path[96], line[256], type[8], flags[16];
+	int id, got = -3;
+	FILE *f;
+
+	if (ioctl(vm, KVM_IRQ_LINE, &l)) {
+		printf("# KVM_IRQ_LINE %d level %d: %s\n", intid, level,
+		       strerror(errno));
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/vgic-state",
+		 getpid(), vm);
+	f = fopen(path, "r");
+	if (!f) {
+		printf("# %s: %s\n", path, strerror(errno));
+		return -2;
+	}
+	/* "SPI <intid> <vcpu> <pending><line_level><active>..." */
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " %7s %d %*d %15s", type, &id, flags) == 3 &&
+		    !strcmp(type, "SPI") && id == intid && strlen(flags) > 1)
+			got = flags[1] == '1';
+	fclose(f);
+	return got;
+}
+
+/* "raise, lower": the line levels read after each */
+static bool spi_raise_lower(int vm, int intid, int want_after_lower)
+{
+	int up = spi_line(vm, intid, 1), down = spi_line(vm, intid, 0);
+
+	printf("# SPI %d: raised: %d, lowered: %d\n", intid, up, down);
+	return up == 1 && down == want_after_lower;
+}
+
 static int create_vm(void)
 {
 	int kvm = open("/dev/kvm", O_RDWR);
 	struct kvm_vcpu_init init;
 	int vm, vcpu, nr_irqs = 128;
+	uint32_t cfg = 0;
 	struct kvm_create_device gic = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
 	struct kvm_device_attr a = {
 		.group = KVM_DEV_ARM_VGIC_GRP_NR_IRQS,
@@ -169,6 +218,14 @@ static int create_vm(void)
 				      .attr = KVM_DEV_ARM_VGIC_CTRL_INIT };
 	if (ioctl(gic.fd, KVM_SET_DEVICE_ATTR, &a))
 		bail("vgic CTRL_INIT");
+	/*
+	 * KVM resets SPIs to edge; make INTIDs 32-47 level, as a guest
+	 * would for a device's line (GICD_ICFGR2, vCPU 0 for both GICs).
+	 */
+	a = (struct kvm_device_attr){ .group = KVM_DEV_ARM_VGIC_GRP_DIST_REGS,
+				      .attr = 0xc08, .addr = (uintptr_t)&cfg };
+	if (ioctl(gic.fd, KVM_SET_DEVICE_ATTR, &a))
+		bail("vgic GICD_ICFGR2");
 	printf("# VM with a vgic %s, %d IRQs\n",
 	       gic.type == KVM_DEV_TYPE_ARM_VGIC_V3 ? "v3" : "v2", nr_irqs);
 	return vm;
@@ -309,9 +366,16 @@ int main(int argc, char **argv)
 			  EINVAL, "FORWARD of an MSI (posted, not forwarded)");
 
 	/* Lifecycle */
+	/* Userspace drives an SPI's line, unless it is forwarded */
+	check(spi_raise_lower(vm, SPI + 1, 0),
+	      "KVM_IRQ_LINE raises and lowers an SPI not forwarded");
 	CHECK_ERR(forward(GSI), 0, "FORWARD");
 	CHECK_ERR(forward(GSI), EBUSY, "FORWARD again");
+	check(spi_raise_lower(vm, SPI, 1),
+	      "KVM_IRQ_LINE cannot lower a forwarded SPI");
 	CHECK_ERR(unforward(), 0, "UNFORWARD");
+	check(spi_raise_lower(vm, SPI, 0),
+	      "KVM_IRQ_LINE lowers the SPI again once unforwarded");
 	CHECK_ERR(unforward(), EINVAL, "UNFORWARD of an IRQ not forwarded");
 	CHECK_ERR(forward(GSI), 0, "FORWARD after UNFORWARD");
 	CHECK_ERR(clear_trigger(irq_index), 0,
