@@ -87,7 +87,7 @@ if [ -x "$xobj/qemu-system-aarch64" ]; then
     done
     cp /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 "$root/lib/"
     install -m 755 "$TOP/scripts/rig/l1-qemu-checks" "$root/opt/qemu/checks"
-    busybox_root "$root" mkfifo wc sort kill awk usleep date tail
+    busybox_root "$root" mkfifo wc sort kill awk usleep date tail hexdump
 fi
 
 # The L2 guest for the end-to-end runs (scripts/rig/l1-e2e): the same
