@@ -10,8 +10,8 @@ SHELL := /bin/bash
 S := scripts
 
 .PHONY: all deps assemble build smoke check check-upstream check-series \
-	series export baseline check-bisect rig e2e bench kernel-tree \
-	kernel-export clean distclean help
+	series export baseline check-bisect check-kernel-bisect rig e2e bench \
+	kernel-tree kernel-export clean distclean help
 
 all: build smoke
 
@@ -40,6 +40,10 @@ check-series: series
 # Build every commit of the series (slow the first time; not in "make check").
 check-bisect: assemble
 	@$(S)/check-bisect.sh
+
+# Build the reference kernel series patch by patch (not in "make check").
+check-kernel-bisect:
+	@$(S)/check-kernel-bisect.sh
 
 # Boot the emulated arm64 host (L1: KVM + VFIO under TCG); see README.
 rig: build

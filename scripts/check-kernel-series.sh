@@ -4,24 +4,19 @@
 # The reference kernel series (kernel/patches/) must apply with "git am",
 # patch by patch, to Debian's pristine linux-source-6.12 and pass that
 # tree's scripts/checkpatch.pl without an error.  (That the series builds
-# is proven by the rig's L1 kernel build, scripts/rig/kernel.sh.)
+# is proven by the rig's L1 kernel build, scripts/rig/kernel.sh; that
+# each patch does, by "make check-kernel-bisect", outside "make check".)
 # Appends "passed failed skipped" to $QIF_SUMMARY when set.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
+# shellcheck source=kernel-common.sh
+. "$TOP/scripts/kernel-common.sh"
 
-shopt -s nullglob
-patches=("$TOP"/kernel/patches/*.patch)
-[ ${#patches[@]} -gt 0 ] || die "no patches in kernel/patches"
-deb=$("$TOP/scripts/rig/kernel.sh" --source-deb)
+kernel_series
 tree=$(mktemp -d "$BUILD/kernel-check.XXXXXX")
 trap 'rm -rf "$tree"' EXIT
-dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards './usr/src/linux-source-6.12.tar.xz' |
-    tar -xJ -C "$tree" --strip-components=1
+kernel_git_tree "$deb" "$tree"
 git_q=(git -C "$tree" -c user.name=check -c user.email=check@invalid)
-"${git_q[@]}" init -q
-"${git_q[@]}" config advice.addIgnoredFile false
-"${git_q[@]}" add -A -f
-"${git_q[@]}" commit -qm base
 pass=0 fail=0
 for p in "${patches[@]}"; do
     if "${git_q[@]}" am -q "$p"; then

@@ -11,6 +11,8 @@
 # a fresh copy of the source; this tree is only for editing the series.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
+# shellcheck source=kernel-common.sh
+. "$TOP/scripts/kernel-common.sh"
 
 tree=$BUILD/kernel/src
 patches=$TOP/kernel/patches
@@ -21,15 +23,8 @@ case "${1:-}" in
 assemble)
     [ ! -e "$tree" ] || die "$tree exists; remove it first (it may hold unexported commits)"
     deb=$("$TOP/scripts/rig/kernel.sh" --source-deb)
-    mkdir -p "$tree"
-    dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards './usr/src/linux-source-6.12.tar.xz' |
-        tar -xJ -C "$tree" --strip-components=1
+    kernel_git_tree "$deb" "$tree"
     cd "$tree"
-    git init -q
-    # Debian's .gitignore ignores every top-level entry: track all the same.
-    git config advice.addIgnoredFile false
-    git add -A -f
-    git "${git_id[@]}" commit -qm "$(basename "$deb" .deb)"
     git tag kbase
     git "${git_id[@]}" am -q "$patches"/*.patch || die "a patch in $patches does not apply"
     note "$tree: $(git rev-list --count kbase..) patches on kbase"

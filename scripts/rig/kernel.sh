@@ -5,7 +5,7 @@
 # reference kernel series (kernel/patches/: the kvm-vfio forwarding API)
 # applied.  Debian's arm64 kernel has CONFIG_VFIO_PLATFORM off, and
 # vfio-platform is what the rig's PL031 runs need.  A small config
-# (allnoconfig plus the list below, everything built in), cross-built with
+# (scripts/kernel-common.sh: allnoconfig plus a list), cross-built with
 # gcc-aarch64-linux-gnu.  Cached in
 # $QIF_CACHE/rig/kbuild-<version>-<config and patches hash>/: Image, .config
 # and the patched UAPI headers (usr/include, for our test program); prints
@@ -14,17 +14,8 @@
 set -euo pipefail
 . "$(dirname "$0")/../common.sh"
 
-CONFIG=(
-    PRINTK TTY ARM_AMBA SERIAL_AMBA_PL011 SERIAL_AMBA_PL011_CONSOLE
-    BLK_DEV_INITRD RD_GZIP DEVTMPFS DEVTMPFS_MOUNT PROC_FS SYSFS TMPFS
-    BINFMT_ELF BINFMT_SCRIPT ARM_GIC ARM_GIC_V3 ARM_GIC_V3_ITS
-    PCI PCI_HOST_GENERIC PCIEPORTBUS PCI_MSI SMP VIRTUALIZATION KVM
-    VFIO VFIO_PCI VFIO_PLATFORM VFIO_AMBA VFIO_IOMMU_TYPE1 VFIO_GROUP
-    VFIO_CONTAINER IOMMU_SUPPORT ARM_SMMU_V3 EVENTFD FUTEX EPOLL SIGNALFD
-    TIMERFD SHMEM AIO POSIX_TIMERS FILE_LOCKING DEBUG_FS FTRACE KPROBES
-    KPROBE_EVENTS NET UNIX PROC_SYSCTL HIGH_RES_TIMERS MULTIUSER EXPERT
-    ARM_ARCH_TIMER
-)
+# shellcheck source=../kernel-common.sh
+. "$(dirname "$0")/../kernel-common.sh"
 
 cache=$QIF_CACHE/rig
 mkdir -p "$cache/debs"
@@ -67,14 +58,7 @@ dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards './usr/src/linux-source-6.1
 (cd "$out.tmp" && git apply "${patches[@]}") ||
     die "kernel/patches/ does not apply to linux-source-6.12 $ver"
 k=(make -C "$out.tmp" -s ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
-"${k[@]}" allnoconfig
-for opt in "${CONFIG[@]}"; do
-    "$out.tmp/scripts/config" --file "$out.tmp/.config" --enable "$opt"
-done
-"${k[@]}" olddefconfig
-for opt in "${CONFIG[@]}"; do
-    grep -qx "CONFIG_$opt=y" "$out.tmp/.config" || note "warning: CONFIG_$opt did not stay on"
-done
+kernel_config "$out.tmp"
 "${k[@]}" -j"${JOBS:-$(nproc)}" Image > "$out.tmp/build.log" 2>&1 ||
     { tail -30 "$out.tmp/build.log" >&2; die "L1 kernel build failed"; }
 "${k[@]}" headers >> "$out.tmp/build.log" 2>&1 ||

@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Shared by the scripts that handle the reference kernel series (sourced
+# after common.sh, not run): the rig's L1 kernel configuration
+# (allnoconfig plus the options below, everything built in) and Debian's
+# source as a git tree.
+
+CONFIG=(
+    PRINTK TTY ARM_AMBA SERIAL_AMBA_PL011 SERIAL_AMBA_PL011_CONSOLE
+    BLK_DEV_INITRD RD_GZIP DEVTMPFS DEVTMPFS_MOUNT PROC_FS SYSFS TMPFS
+    BINFMT_ELF BINFMT_SCRIPT ARM_GIC ARM_GIC_V3 ARM_GIC_V3_ITS
+    PCI PCI_HOST_GENERIC PCIEPORTBUS PCI_MSI SMP VIRTUALIZATION KVM
+    VFIO VFIO_PCI VFIO_PLATFORM VFIO_AMBA VFIO_IOMMU_TYPE1 VFIO_GROUP
+    VFIO_CONTAINER IOMMU_SUPPORT ARM_SMMU_V3 EVENTFD FUTEX EPOLL SIGNALFD
+    TIMERFD SHMEM AIO POSIX_TIMERS FILE_LOCKING DEBUG_FS FTRACE KPROBES
+    KPROBE_EVENTS NET UNIX PROC_SYSCTL HIGH_RES_TIMERS MULTIUSER EXPERT
+    ARM_ARCH_TIMER
+)
+
+# kernel_config DIR: write DIR/.config; warns of an option that did not
+# stay on (a dependency missing)
+kernel_config() {
+    local k=(make -C "$1" -s ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-) opt
+    "${k[@]}" allnoconfig
+    for opt in "${CONFIG[@]}"; do
+        "$1/scripts/config" --file "$1/.config" --enable "$opt"
+    done
+    "${k[@]}" olddefconfig
+    for opt in "${CONFIG[@]}"; do
+        grep -qx "CONFIG_$opt=y" "$1/.config" || note "warning: CONFIG_$opt did not stay on"
+    done
+}
+
+# kernel_git_tree DEB DIR: unpack Debian's linux-source-6.12 package DEB
+# into DIR (made empty) as one git commit, named after DEB
+kernel_git_tree() {
+    local g=(git -C "$2" -c user.name=qif -c user.email=qif@localhost)
+    rm -rf "$2"
+    mkdir -p "$2"
+    dpkg-deb --fsys-tarfile "$1" | tar -xO --wildcards './usr/src/linux-source-6.12.tar.xz' |
+        tar -xJ -C "$2" --strip-components=1
+    "${g[@]}" init -q
+    # Debian's .gitignore ignores every top-level entry: track all the same.
+    "${g[@]}" config advice.addIgnoredFile false
+    "${g[@]}" add -A -f
+    "${g[@]}" commit -qm "$(basename "$1" .deb)"
+}
+
+# kernel_series: sets patches (kernel/patches/, in order) and deb (Debian's
+# linux-source-6.12 package, downloaded if not cached yet)
+kernel_series() {
+    shopt -s nullglob
+    patches=("$TOP"/kernel/patches/*.patch)
+    [ ${#patches[@]} -gt 0 ] || die "no patches in kernel/patches"
+    deb=$("$TOP/scripts/rig/kernel.sh" --source-deb)
+}
