@@ -12,6 +12,7 @@ set -euo pipefail
 . "$TOP/scripts/kernel-common.sh"
 
 kernel_series
+need_tools aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu flex:flex bison:bison bc:bc
 tree=$BUILD/kernel-bisect
 kernel_git_tree "$deb" "$tree"
 git_q=(git -C "$tree" -c user.name=check -c user.email=check@invalid)

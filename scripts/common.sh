@@ -14,6 +14,25 @@ QIF_CACHE=${QIF_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/qemu-irq-forward}
 die() { echo "$(basename "$0"): error: $*" >&2; exit 1; }
 note() { echo "$(basename "$0"): $*" >&2; }
 
+# need_tools CMD:PACKAGE...: installs, from Debian, the package of each
+# command not on PATH (as root; otherwise dies naming the apt-get command).
+# Each script asks for what it itself runs, so that no step depends on
+# another having run first (a fresh machine runs them in make check's order).
+need_tools() {
+    local t pkgs=()
+    for t in "$@"; do
+        command -v "${t%%:*}" >/dev/null || pkgs+=("${t#*:}")
+    done
+    [ ${#pkgs[@]} -gt 0 ] || return 0
+    [ "$(id -u)" = 0 ] || die "missing: ${pkgs[*]}; run: sudo apt-get install ${pkgs[*]}"
+    note "installing ${pkgs[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null ||
+        die "apt-get install ${pkgs[*]} failed"
+    for t in "$@"; do
+        command -v "${t%%:*}" >/dev/null || die "${t%%:*} still missing after installing ${t#*:}"
+    done
+}
+
 # ccache from Debian, shared by every clone: source and build dir are
 # siblings (../src), so with paths relative to their parent, CI's fresh
 # clones and the baseline tree hit the same cache entries.
@@ -112,4 +131,29 @@ checkpatch_one() {
         echo "$prefix: checkpatch ok: $(basename "$patch") ($warn warning(s))"
         grep -A3 '^WARNING' <<<"$out" | sed 's/^/    /'
     fi
+}
+
+# make check's steps.  check_step NAME CMD...: runs CMD, which appends
+# "name passed failed skipped" lines to $QIF_SUMMARY; a failed step that
+# added no failure of its own (it died before counting) counts as one.
+# check_summary: the closing line, from $QIF_SUMMARY; returns non-zero
+# when a step failed.
+check_failed_steps=()
+check_step() {
+    local name=$1 before f
+    shift
+    echo "=== $name"
+    before=$(wc -l < "$QIF_SUMMARY")
+    "$@" && return 0
+    check_failed_steps+=("$name")
+    f=$(tail -n +$((before + 1)) "$QIF_SUMMARY" | awk '{ f += $3 } END { print f + 0 }')
+    [ "$f" -gt 0 ] || echo "${name// /-} 0 1 0" >> "$QIF_SUMMARY"
+}
+check_summary() {
+    local p f s
+    read -r p f s < <(awk '{ p += $2; f += $3; s += $4 } END { print p + 0, f + 0, s + 0 }' "$QIF_SUMMARY")
+    echo
+    [ ${#check_failed_steps[@]} -eq 0 ] || echo "make check: FAILED: ${check_failed_steps[*]}"
+    echo "$p passed, $f failed, $s skipped"
+    [ ${#check_failed_steps[@]} -eq 0 ]
 }

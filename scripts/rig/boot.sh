@@ -28,6 +28,7 @@ if [ "${RIG_PLATFORM:-}" = 1 ]; then
     # Our test program of the kernel's kvm-vfio forwarding API, built
     # against that kernel's UAPI headers.
     ktest=$out/kvm-vfio-forward-test
+    need_tools aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu
     aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror \
         -I"$(dirname "$kernel")/usr/include" \
         "$TOP/kernel/tests/kvm-vfio-forward-test.c" -o "$ktest" ||

@@ -12,10 +12,7 @@ set -euo pipefail
 
 [ -e "$SRC/.git" ] || die "$SRC is not assembled; run 'make'"
 "$TOP/scripts/rig/fetch.sh" >/dev/null
-if ! command -v aarch64-linux-gnu-gcc >/dev/null; then
-    [ "$(id -u)" = 0 ] || die "missing gcc-aarch64-linux-gnu; run: sudo apt-get install gcc-aarch64-linux-gnu"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc-aarch64-linux-gnu >/dev/null
-fi
+need_tools aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu
 
 # The arm64 packages QEMU's build needs, with what their .pc files and
 # libraries pull in.

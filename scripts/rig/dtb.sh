@@ -14,10 +14,7 @@ set -euo pipefail
 
 out=$1
 shift
-if ! command -v dtc >/dev/null; then
-    [ "$(id -u)" = 0 ] || die "missing dtc; run: sudo apt-get install device-tree-compiler"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq device-tree-compiler >/dev/null
-fi
+need_tools dtc:device-tree-compiler
 args=("$@")
 for i in "${!args[@]}"; do     # -M virt,... -> -M virt,...,dumpdtb=
     if [ "${args[$i]}" = -M ]; then

@@ -13,8 +13,7 @@ cache=$("$TOP/scripts/rig/fetch.sh")
 hdr=$(readlink -f "$cache/headers")
 kdir=$(ls -d "$hdr"/usr/src/linux-headers-*-arm64)
 common=$(ls -d "$hdr"/usr/src/linux-headers-*-common)
-command -v aarch64-linux-gnu-gcc-12 >/dev/null ||
-    die "aarch64-linux-gnu-gcc-12 missing; run scripts/rig/cross-qemu.sh (it installs gcc-aarch64-linux-gnu)"
+need_tools aarch64-linux-gnu-gcc-12:gcc-12-aarch64-linux-gnu
 # Debian's Makefile includes the common part by its installed path.
 sed -i "s|^include .*/linux-headers-[^/]*-common/Makefile$|include $common/Makefile|" \
     "$kdir/Makefile"

@@ -16,14 +16,7 @@ mkdir -p "$RIG_CACHE/debs"
 
 # Host tools the rig uses (amd64, from Debian): cpio for the initramfs,
 # strings to read module dependencies, xz to decompress modules.
-missing=()
-for tool in cpio:cpio strings:binutils xz:xz-utils; do
-    command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    [ "$(id -u)" = 0 ] || die "missing: ${missing[*]}; run: sudo apt-get install ${missing[*]}"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+need_tools cpio:cpio strings:binutils xz:xz-utils
 
 if ! dpkg --print-foreign-architectures | grep -qx arm64 ||
    ! apt-cache show busybox-static:arm64 >/dev/null 2>&1; then

@@ -19,17 +19,6 @@ set -euo pipefail
 
 cache=$QIF_CACHE/rig
 mkdir -p "$cache/debs"
-command -v aarch64-linux-gnu-gcc >/dev/null ||
-    die "gcc-aarch64-linux-gnu missing; run scripts/rig/cross-qemu.sh first"
-missing=()
-for tool in flex:flex bison:bison bc:bc; do
-    command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    [ "$(id -u)" = 0 ] || die "missing: ${missing[*]}; run: sudo apt-get install ${missing[*]}"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
-
 deb=$(ls -t "$cache"/debs/linux-source-6.12_*.deb 2>/dev/null | head -1 || true)
 if [ -z "$deb" ]; then
     (cd "$cache/debs" && apt-get download -qq linux-source-6.12 2>&1 |
@@ -50,6 +39,8 @@ if [ -f "$out/Image" ]; then
     exit 0
 fi
 
+# Only a build needs the tools: the series checks need just the source.
+need_tools aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu flex:flex bison:bison bc:bc
 note "building the L1 kernel (linux-source-6.12 $ver, ${#patches[@]} patches, ${#CONFIG[@]} options) in $out"
 rm -rf "$out.tmp"
 mkdir -p "$out.tmp"

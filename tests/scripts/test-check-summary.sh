@@ -1,0 +1,32 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# make check's closing line counts every failed step: one that counted
+# its own failures, one that died before counting anything, and one that
+# passed.  (Once two failed steps were summed as "1 failed": a step that
+# died uncounted was added only when nothing else had failed.)
+set -u
+. "$(dirname "$0")/../../scripts/common.sh"
+QIF_SUMMARY=$(mktemp)
+trap 'rm -f "$QIF_SUMMARY"' EXIT
+ok() { echo "ok - $*"; }
+nok() { echo "not ok - $*"; }
+
+counted_fail() { echo "a 5 1 0" >> "$QIF_SUMMARY"; return 1; }
+died() { return 1; }
+passed() { echo "c 3 0 2" >> "$QIF_SUMMARY"; }
+out=$(check_step "counted" counted_fail; check_step "died early" died
+      check_step "fine" passed; check_summary); rc=$?
+if [ $rc -ne 0 ] && [ "$(tail -1 <<<"$out")" = "8 passed, 2 failed, 2 skipped" ] &&
+   grep -qx "make check: FAILED: counted died early" <<<"$out"; then
+    ok "every failed step counts in the closing line"
+else
+    nok "closing line wrong (exit $rc): $(tail -2 <<<"$out" | tr '\n' '|')"
+fi
+: > "$QIF_SUMMARY"
+out=$(check_step "fine" passed; check_summary); rc=$?
+if [ $rc -eq 0 ] && [ "$(tail -1 <<<"$out")" = "3 passed, 0 failed, 2 skipped" ]; then
+    ok "a passing run closes with its counts and exit 0"
+else
+    nok "passing run wrong (exit $rc): $(tail -1 <<<"$out")"
+fi
