@@ -4,12 +4,13 @@
 #   make              set up, fetch + assemble the source, build, smoke-run
 #   make check        our tests + QEMU's unit/qtest suites against the baseline
 #                     + a short end-to-end run in the emulated arm64 rig
+#   make check-full   make check + the long runs (full e2e, stress, bench, bisect)
 # See README.md for the rest.
 
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: all deps assemble build smoke check check-upstream check-series \
+.PHONY: all deps assemble build smoke check check-full check-upstream check-series \
 	series export baseline check-bisect check-kernel-bisect rig e2e bench \
 	kernel-tree kernel-export clean distclean help
 
@@ -70,6 +71,11 @@ check-upstream: build
 check: build smoke
 	@$(S)/check-all.sh
 
+# make check plus the long runs (full e2e, lifecycle stress, bench, bisect
+# builds); run before resolving an issue, outside CI's budget.
+check-full: build smoke
+	@QIF_CHECK_FULL=1 $(S)/check-all.sh
+
 # Record tests/baseline/ from the unpatched base (maintainers only).
 baseline: assemble
 	@$(S)/record-baseline.sh
@@ -82,4 +88,4 @@ distclean:
 	rm -rf build
 
 help:
-	@sed -n '3,8p' Makefile
+	@sed -n '3,9p' Makefile

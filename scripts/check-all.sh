@@ -6,7 +6,8 @@
 # Debian's linux-source-6.12), then QEMU's unit/qtest suites (which include our
 # tests) compared with tests/baseline, then the short end-to-end run in
 # the emulated arm64 rig, and then each step's scripts again as on a
-# machine where the rig was never set up.  Prints one summary line last.
+# machine where the rig was never set up.  QIF_CHECK_FULL=1 (make
+# check-full) adds the long runs.  Prints one summary line last.
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -17,12 +18,21 @@ check_step "script tests" "$TOP/tests/scripts/run.sh"
 check_step "series" bash -c "python3 '$TOP/scripts/qtree.py' --tree '$SRC' series --out '$BUILD/series' && '$TOP/scripts/check-series.sh'"
 check_step "kernel series" "$TOP/scripts/check-kernel-series.sh"
 check_step "upstream suites" "$TOP/scripts/check-upstream.sh"
-# Short: 200 interrupts per run (make e2e does 1000).
+# Short: 200 interrupts per run (make e2e and make check-full: 1000).
+full=${QIF_CHECK_FULL:-0}
 if [ "${QIF_NO_E2E:-}" = 1 ]; then
     echo "=== rig end-to-end: skipped (QIF_NO_E2E=1)"
     echo "e2e 0 0 1" >> "$QIF_SUMMARY"
 else
-    check_step "rig end-to-end" env E2E_N="${E2E_N:-200}" "$TOP/scripts/rig/e2e.sh"
+    check_step "rig end-to-end" env E2E_N="${E2E_N:-$([ "$full" = 1 ] && echo 1000 || echo 200)}" \
+        "$TOP/scripts/rig/e2e.sh"
+fi
+# make check-full: the long runs, beyond CI's time budget (README).
+if [ "$full" = 1 ]; then
+    check_step "lifecycle stress" "$TOP/scripts/rig/stress.sh"
+    check_step "bench" "$TOP/scripts/rig/bench.sh"
+    check_step "bisect" "$TOP/scripts/check-bisect.sh"
+    check_step "kernel bisect" "$TOP/scripts/check-kernel-bisect.sh"
 fi
 # Last, with every cache there: each step again without the rig's tools.
 check_step "fresh state" "$TOP/tests/scripts/fresh-state.sh"

@@ -135,7 +135,8 @@ checkpatch_one() {
 
 # make check's steps.  check_step NAME CMD...: runs CMD, which appends
 # "name passed failed skipped" lines to $QIF_SUMMARY; a failed step that
-# added no failure of its own (it died before counting) counts as one.
+# added no failure of its own (it died before counting) counts as one
+# failure, a passing step that counted nothing as one pass.
 # check_summary: the closing line, from $QIF_SUMMARY; returns non-zero
 # when a step failed.
 check_failed_steps=()
@@ -144,7 +145,10 @@ check_step() {
     shift
     echo "=== $name"
     before=$(wc -l < "$QIF_SUMMARY")
-    "$@" && return 0
+    if "$@"; then
+        [ "$(wc -l < "$QIF_SUMMARY")" -gt "$before" ] || echo "${name// /-} 1 0 0" >> "$QIF_SUMMARY"
+        return 0
+    fi
     check_failed_steps+=("$name")
     f=$(tail -n +$((before + 1)) "$QIF_SUMMARY" | awk '{ f += $3 } END { print f + 0 }')
     [ "$f" -gt 0 ] || echo "${name// /-} 0 1 0" >> "$QIF_SUMMARY"

@@ -10,8 +10,10 @@
 # kernel (scripts/rig/kernel.sh: it has vfio-platform and our kvm-vfio
 # forwarding series) with L0's PL031 made passable (scripts/rig/dtb.sh),
 # runs our kernel API test and checks vfio-platform, then forwarded edu
-# INTx.  RIG_BENCH=ROUNDS: the runs of make bench instead.  Console log:
-# build/rig/l1-console-gicv$RIG_GIC[-platform][-bench].log.
+# INTx.  RIG_BENCH=ROUNDS: the runs of make bench instead; RIG_STRESS=K:
+# the hot-unplug lifecycle run K times instead (RIG_UNPLUG_WAIT=irq: with
+# the wait that raced, to reproduce it).  Console log:
+# build/rig/l1-console-gicv$RIG_GIC[-platform][-bench|-stress].log.
 set -euo pipefail
 . "$(dirname "$0")/../common.sh"
 
@@ -44,6 +46,9 @@ if [ -n "$e2e" ]; then
     if [ -n "${RIG_BENCH:-}" ]; then     # scripts/rig/bench.sh
         append+=" rig.bench=$RIG_BENCH"
         suffix=-bench
+    elif [ -n "${RIG_STRESS:-}" ]; then  # scripts/rig/stress.sh
+        append+=" rig.stress=$RIG_STRESS${RIG_UNPLUG_WAIT:+ rig.unplug_wait=$RIG_UNPLUG_WAIT}"
+        suffix=-stress
     fi
 fi
 if [ "${RIG_PLATFORM:-}" = 1 ]; then
@@ -73,6 +78,6 @@ grep -a -E '^(RIG|E2E):|^KTEST: (not ok|Bail|# [0-9]+ of)' "$log" | tr -d '\r' |
 grep -aq -E '^(RIG|E2E): FAIL' "$log" && die "the rig's checks failed (${secs} s)"
 grep -aq '^RIG: done' "$log" || die "L1 stopped before its checks finished (${secs} s)"
 if [ -n "$e2e" ]; then
-    grep -aq -E '^E2E: ok (round=[0-9]+ )?gic' "$log" || die "no end-to-end run reported (${secs} s)"
+    grep -aq -E '^E2E: ok (round=[0-9]+ |lifecycle )?gic' "$log" || die "no end-to-end run reported (${secs} s)"
 fi
 note "rig ok (GICv$gic${suffix:+, vfio-platform}${e2e:+, end-to-end runs of $e2e interrupts}) in ${secs} s"

@@ -1,0 +1,52 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# CI on a fresh machine, made with Debian's tools: a new Debian 12 root
+# (debootstrap, with only what a new build machine of ours comes with:
+# build-essential, git, python3, perl), a fresh clone of COMMIT in it, and
+# `CI=true bash .ci/run` run there as root with no stdin, with /proc, /sys
+# and /dev of this machine (for /dev/kvm and mount namespaces).  Nothing
+# of ours is installed or cached in that root, so every install step and
+# cold build of `make check` runs.  Maintainers' tool, not in make check.
+# Usage: scripts/fresh-ci.sh [COMMIT] (default HEAD); FRESH_DIR (default
+# /srv/qif-fresh) holds the roots.  Prints the result line, the time and
+# the log's path; exits with .ci/run's status.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+[ "$(id -u)" = 0 ] || die "needs root (debootstrap, chroot, mounts)"
+commit=$(git -C "$TOP" rev-parse "${1:-HEAD}")
+base=${FRESH_DIR:-/srv/qif-fresh}
+root=$base/root-${commit:0:7}-$(date +%s)
+log=$root.log
+need_tools debootstrap:debootstrap
+mkdir -p "$base"
+note "debootstrap bookworm into $root"
+debootstrap --include=build-essential,git,python3,ca-certificates,procps,perl,xz-utils,file,kmod,util-linux \
+    bookworm "$root" http://deb.debian.org/debian > "$root.debootstrap.log" 2>&1 ||
+    die "debootstrap failed (log: $root.debootstrap.log)"
+# The same apt sources as this machine (bookworm, -updates, -security).
+rm -f "$root/etc/apt/sources.list"
+cp /etc/apt/sources.list.d/debian.sources "$root/etc/apt/sources.list.d/" 2>/dev/null ||
+    cp /etc/apt/sources.list "$root/etc/apt/"
+cp /etc/resolv.conf "$root/etc/"
+git clone -q "$TOP" "$root/root/ci"
+git -C "$root/root/ci" checkout -q "$commit"
+
+cleanup() { umount -R "$root/proc" "$root/sys" "$root/dev" 2>/dev/null || true; }
+trap cleanup EXIT
+mount -t proc proc "$root/proc"
+mount --rbind /sys "$root/sys"
+mount --rbind /dev "$root/dev"
+mount --make-rslave "$root/sys" "$root/dev"
+
+note "running .ci/run on ${commit:0:12} in $root (log: $log)"
+start=$(date +%s)
+rc=0
+chroot "$root" /usr/bin/env -i HOME=/root CI=true TERM=dumb LANG=C.UTF-8 \
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    bash -c 'cd /root/ci && bash .ci/run' < /dev/null > "$log" 2>&1 || rc=$?
+secs=$(( $(date +%s) - start ))
+tail -1 "$log"
+echo "fresh-machine CI of ${commit:0:12}: exit $rc in $((secs / 60)) min $((secs % 60)) s ($(date -u +%Y-%m-%d)); log: $log"
+exit $rc
