@@ -15,13 +15,15 @@ die() { echo "$(basename "$0"): error: $*" >&2; exit 1; }
 note() { echo "$(basename "$0"): $*" >&2; }
 
 # need_tools CMD:PACKAGE...: installs, from Debian, the package of each
-# command not on PATH (as root; otherwise dies naming the apt-get command).
-# Each script asks for what it itself runs, so that no step depends on
-# another having run first (a fresh machine runs them in make check's order).
+# command not on PATH (or file, for a CMD with a slash) as root; otherwise
+# dies naming the apt-get command.  Each script asks for what it itself
+# runs, so that no step depends on another having run first (a fresh
+# machine runs them in make check's order).
+have_tool() { case $1 in */*) [ -e "$1" ];; *) command -v "$1" >/dev/null;; esac; }
 need_tools() {
     local t pkgs=()
     for t in "$@"; do
-        command -v "${t%%:*}" >/dev/null || pkgs+=("${t#*:}")
+        have_tool "${t%%:*}" || pkgs+=("${t#*:}")
     done
     [ ${#pkgs[@]} -gt 0 ] || return 0
     [ "$(id -u)" = 0 ] || die "missing: ${pkgs[*]}; run: sudo apt-get install ${pkgs[*]}"
@@ -29,7 +31,7 @@ need_tools() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null ||
         die "apt-get install ${pkgs[*]} failed"
     for t in "$@"; do
-        command -v "${t%%:*}" >/dev/null || die "${t%%:*} still missing after installing ${t#*:}"
+        have_tool "${t%%:*}" || die "${t%%:*} still missing after installing ${t#*:}"
     done
 }
 

@@ -3,28 +3,30 @@
 #
 # CI on a fresh machine, made with Debian's tools: a new Debian 12 root
 # (debootstrap, with only what a new build machine of ours comes with:
-# build-essential, git, python3, perl), a fresh clone of COMMIT in it, and
+# build-essential, git, python3, perl and a few base tools), a fresh clone of COMMIT in it, and
 # `CI=true bash .ci/run` run there as root with no stdin, with /proc, /sys
 # and /dev of this machine (for /dev/kvm and mount namespaces).  Nothing
 # of ours is installed or cached in that root, so every install step and
 # cold build of `make check` runs.  Maintainers' tool, not in make check.
 # Usage: scripts/fresh-ci.sh [COMMIT] (default HEAD); FRESH_DIR (default
-# /srv/qif-fresh) holds the roots.  Prints the result line, the time and
-# the log's path; exits with .ci/run's status.
+# /srv/qif-fresh) holds the roots and logs (the root is removed after the
+# run unless FRESH_KEEP=1).  Prints the result line, the time and the
+# log's path; exits with .ci/run's status.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 [ "$(id -u)" = 0 ] || die "needs root (debootstrap, chroot, mounts)"
-commit=$(git -C "$TOP" rev-parse "${1:-HEAD}")
+commit=$(git -C "$TOP" rev-parse --verify "${1:-HEAD}^{commit}")
 base=${FRESH_DIR:-/srv/qif-fresh}
 root=$base/root-${commit:0:7}-$(date +%s)
 log=$root.log
-need_tools debootstrap:debootstrap
+need_tools debootstrap:debootstrap unshare:util-linux
 mkdir -p "$base"
-note "debootstrap bookworm into $root"
-debootstrap --include=build-essential,git,python3,ca-certificates,procps,perl,xz-utils,file,kmod,util-linux \
-    bookworm "$root" http://deb.debian.org/debian > "$root.debootstrap.log" 2>&1 ||
-    die "debootstrap failed (log: $root.debootstrap.log)"
+# What a new build machine of ours comes with (and nothing of ours).
+pkgs=build-essential,git,python3,perl,ca-certificates,procps,xz-utils,file,kmod,util-linux
+note "debootstrap bookworm into $root ($pkgs)"
+debootstrap --include=$pkgs bookworm "$root" http://deb.debian.org/debian \
+    > "$root.debootstrap.log" 2>&1 || die "debootstrap failed (log: $root.debootstrap.log)"
 # The same apt sources as this machine (bookworm, -updates, -security).
 rm -f "$root/etc/apt/sources.list"
 cp /etc/apt/sources.list.d/debian.sources "$root/etc/apt/sources.list.d/" 2>/dev/null ||
@@ -33,20 +35,27 @@ cp /etc/resolv.conf "$root/etc/"
 git clone -q "$TOP" "$root/root/ci"
 git -C "$root/root/ci" checkout -q "$commit"
 
-cleanup() { umount -R "$root/proc" "$root/sys" "$root/dev" 2>/dev/null || true; }
-trap cleanup EXIT
-mount -t proc proc "$root/proc"
-mount --rbind /sys "$root/sys"
-mount --rbind /dev "$root/dev"
-mount --make-rslave "$root/sys" "$root/dev"
-
+# In a mount and PID namespace of its own: its mounts (this machine's
+# /sys and /dev, for /dev/kvm and the tests' own mount namespaces, and a
+# new /proc) and whatever it leaves running go when it ends, never
+# touching this machine's.
 note "running .ci/run on ${commit:0:12} in $root (log: $log)"
 start=$(date +%s)
 rc=0
-chroot "$root" /usr/bin/env -i HOME=/root CI=true TERM=dumb LANG=C.UTF-8 \
-    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    bash -c 'cd /root/ci && bash .ci/run' < /dev/null > "$log" 2>&1 || rc=$?
+unshare --mount --propagation private --pid --fork env ROOT="$root" bash -c '
+    set -e
+    mount -t proc proc "$ROOT/proc"
+    mount --rbind /sys "$ROOT/sys"
+    mount --rbind /dev "$ROOT/dev"
+    exec chroot "$ROOT" /usr/bin/env -i HOME=/root CI=true TERM=dumb LANG=C.UTF-8 \
+        PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+        bash -c "cd /root/ci && bash .ci/run"' < /dev/null > "$log" 2>&1 || rc=$?
 secs=$(( $(date +%s) - start ))
-tail -1 "$log"
+left=$(findmnt -rn -o TARGET | grep -F "$root/" || true)
+[ -z "$left" ] || note "warning: mounts left under $root: $left"
+grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1 || tail -3 "$log"
 echo "fresh-machine CI of ${commit:0:12}: exit $rc in $((secs / 60)) min $((secs % 60)) s ($(date -u +%Y-%m-%d)); log: $log"
+if [ -z "$left" ] && [ -z "${FRESH_KEEP:-}" ]; then
+    rm -rf "$root"      # the log stays; FRESH_KEEP=1 keeps the root too
+fi
 exit $rc

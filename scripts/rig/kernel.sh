@@ -10,7 +10,7 @@
 # $QIF_CACHE/rig/kbuild-<version>-<config and patches hash>/: Image, .config
 # and the patched UAPI headers (usr/include, for our test program); prints
 # the Image's path.  --source-deb: only fetch the source package, print
-# its path.
+# its path.  --cached: print the Image's path only if it is built already.
 set -euo pipefail
 . "$(dirname "$0")/../common.sh"
 
@@ -38,6 +38,7 @@ if [ -f "$out/Image" ]; then
     echo "$out/Image"
     exit 0
 fi
+[ "${1:-}" != --cached ] || exit 1
 
 # Only a build needs the tools: the series checks need just the source.
 need_tools aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu flex:flex bison:bison bc:bc

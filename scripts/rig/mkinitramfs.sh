@@ -58,6 +58,8 @@ echo "$kver" > "$root/lib/modules/kver"
 # it needs from the sysroot and the cross compiler's libc, when built.
 xobj=$BUILD/rig/qemu-aarch64
 if [ -x "$xobj/qemu-system-aarch64" ]; then
+    need_tools aarch64-linux-gnu-readelf:binutils-aarch64-linux-gnu \
+        /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1:libc6-arm64-cross
     mkdir -p "$root/opt/qemu/lib" "$root/lib"
     libdirs=("$cache/sysroot/usr/lib/aarch64-linux-gnu"
              "$cache/sysroot/lib/aarch64-linux-gnu" /usr/aarch64-linux-gnu/lib)
