@@ -12,7 +12,8 @@
 # runs our kernel API test and checks vfio-platform, then forwarded edu
 # INTx.  RIG_BENCH=ROUNDS: the runs of make bench instead; RIG_STRESS=K:
 # the hot-unplug lifecycle run K times instead (RIG_UNPLUG_WAIT=irq: with
-# the wait that raced, to reproduce it).  Console log:
+# the wait that raced, to reproduce it; RIG_QEMU_TRACE=P1+P2: QEMU trace
+# events shown with each run).  Console log:
 # build/rig/l1-console-gicv$RIG_GIC[-platform][-bench|-stress].log.
 set -euo pipefail
 . "$(dirname "$0")/../common.sh"
@@ -48,6 +49,7 @@ if [ -n "$e2e" ]; then
         suffix=-bench
     elif [ -n "${RIG_STRESS:-}" ]; then  # scripts/rig/stress.sh
         append+=" rig.stress=$RIG_STRESS${RIG_UNPLUG_WAIT:+ rig.unplug_wait=$RIG_UNPLUG_WAIT}"
+        append+="${RIG_QEMU_TRACE:+ rig.qemu_trace=$RIG_QEMU_TRACE}"
         suffix=-stress
     fi
 fi
