@@ -35,15 +35,19 @@ cp /etc/resolv.conf "$root/etc/"
 git clone -q "$TOP" "$root/root/ci"
 git -C "$root/root/ci" checkout -q "$commit"
 
-# In a mount and PID namespace of its own: its mounts (this machine's
-# /sys and /dev, for /dev/kvm and the tests' own mount namespaces, and a
-# new /proc) and whatever it leaves running go when it ends, never
+# In a mount and PID namespace of its own: its mounts (the root itself,
+# this machine's /sys and /dev, for /dev/kvm and the tests' own mount
+# namespaces, and a new /proc) and whatever it leaves running go when it ends, never
 # touching this machine's.
 note "running .ci/run on ${commit:0:12} in $root (log: $log)"
 start=$(date +%s)
 rc=0
 unshare --mount --propagation private --pid --fork env ROOT="$root" bash -c '
     set -e
+    # A mount point of its own, as / is on a machine: the tests make
+    # their own mount namespaces, and changing the propagation of a /
+    # that is not a mount point fails (EINVAL).
+    mount --bind "$ROOT" "$ROOT"
     mount -t proc proc "$ROOT/proc"
     mount --rbind /sys "$ROOT/sys"
     mount --rbind /dev "$ROOT/dev"
