@@ -13,6 +13,12 @@ STAMP_PKGS=(
     libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev libslirp-dev
     dpkg-dev devscripts quilt
     seabios ipxe-qemu qemu-efi-aarch64 qemu-system-data ovmf
+    # Optional libraries the machine that recorded tests/baseline had, so
+    # that configure finds the same features: without gnutls and libtasn1
+    # the crypto and TLS unit tests are skipped or not built, and differ
+    # from the baseline (seen on a minimal Debian 12 root, 2026-12-02).
+    libgnutls28-dev libtasn1-6-dev nettle-dev libgmp-dev
+    libbz2-dev libjpeg-dev libpng-dev libncurses-dev
 )
 BPO_PKGS=(meson python3-pycotap)
 
