@@ -147,12 +147,15 @@ check_step() {
     shift
     echo "=== $name"
     before=$(wc -l < "$QIF_SUMMARY")
-    if "$@"; then
+    local rc=0
+    "$@" || rc=$?
+    f=$(tail -n +$((before + 1)) "$QIF_SUMMARY" | awk '{ f += $3 } END { print f + 0 }')
+    if [ $rc -eq 0 ] && [ "$f" -eq 0 ]; then
         [ "$(wc -l < "$QIF_SUMMARY")" -gt "$before" ] || echo "${name// /-} 1 0 0" >> "$QIF_SUMMARY"
         return 0
     fi
+    # A step that counted failures fails, whatever its exit code.
     check_failed_steps+=("$name")
-    f=$(tail -n +$((before + 1)) "$QIF_SUMMARY" | awk '{ f += $3 } END { print f + 0 }')
     [ "$f" -gt 0 ] || echo "${name// /-} 0 1 0" >> "$QIF_SUMMARY"
 }
 check_summary() {

@@ -42,7 +42,7 @@ git -C "$root/root/ci" checkout -q "$commit"
 note "running .ci/run on ${commit:0:12} in $root (log: $log)"
 start=$(date +%s)
 rc=0
-unshare --mount --propagation private --pid --fork env ROOT="$root" bash -c '
+unshare --mount --propagation private --pid --fork --kill-child env ROOT="$root" bash -c '
     set -e
     # A mount point of its own, as / is on a machine: the tests make
     # their own mount namespaces, and changing the propagation of a /
@@ -55,11 +55,9 @@ unshare --mount --propagation private --pid --fork env ROOT="$root" bash -c '
         PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
         bash -c "cd /root/ci && bash .ci/run"' < /dev/null > "$log" 2>&1 || rc=$?
 secs=$(( $(date +%s) - start ))
-left=$(findmnt -rn -o TARGET | grep -F "$root/" || true)
-[ -z "$left" ] || note "warning: mounts left under $root: $left"
 grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1 || tail -3 "$log"
 echo "fresh-machine CI of ${commit:0:12}: exit $rc in $((secs / 60)) min $((secs % 60)) s ($(date -u +%Y-%m-%d)); log: $log"
-if [ -z "$left" ] && [ -z "${FRESH_KEEP:-}" ]; then
+if [ -z "${FRESH_KEEP:-}" ]; then
     rm -rf "$root"      # the log stays; FRESH_KEEP=1 keeps the root too
 fi
 exit $rc

@@ -81,22 +81,6 @@ fresh() {
     fi
 }
 
-# The stand-in must be able to fail: a command that runs a hidden tool
-# without installing it fails, and installing the versioned compiler
-# does not show the unversioned one.
-if PATH=$bin bash -c 'aarch64-linux-gnu-gcc --version' >/dev/null 2>&1; then
-    bad "the cross compiler is not hidden"
-else
-    ok "the cross compiler is hidden"
-fi
-out=$(PATH=$bin bash -c 'apt-get install -y gcc-12-aarch64-linux-gnu >/dev/null &&
-      command -v aarch64-linux-gnu-gcc-12 && ! command -v aarch64-linux-gnu-gcc' 2>&1)
-if [ $? -eq 0 ]; then
-    ok "the apt-get stand-in shows what the package installs, not more"
-else
-    bad "the apt-get stand-in: $out"
-fi
-
 # make check's steps in order; the upstream suites (QEMU's meson tests in
 # build/qemu, 10 minutes) run no rig script and are not repeated here.
 fresh "script tests" "" "$TOP/tests/scripts/run.sh"
@@ -111,6 +95,22 @@ elif [ ! -x "$BUILD/rig/qemu-aarch64/qemu-system-aarch64" ] ||
      ! "$TOP/scripts/rig/kernel.sh" --cached >/dev/null 2>&1; then
     skipped "the rig's scripts: the rig was not built (its step failed or did not run)"
 else
+    # The stand-in must be able to fail: a command that runs a hidden tool
+    # without installing it fails, and installing the versioned compiler
+    # does not show the unversioned one.
+    if PATH=$bin bash -c 'aarch64-linux-gnu-gcc --version' >/dev/null 2>&1; then
+        bad "the cross compiler is not hidden"
+    else
+        ok "the cross compiler is hidden"
+    fi
+    out=$(PATH=$bin bash -c 'apt-get install -y gcc-12-aarch64-linux-gnu >/dev/null &&
+          command -v aarch64-linux-gnu-gcc-12 && ! command -v aarch64-linux-gnu-gcc' 2>&1)
+    if [ $? -eq 0 ]; then
+        ok "the apt-get stand-in shows what the package installs, not more"
+    else
+        bad "the apt-get stand-in: $out"
+    fi
+
     fresh "rig: cross-qemu.sh" gcc-aarch64-linux-gnu "$TOP/scripts/rig/cross-qemu.sh"
     fresh "rig: edu-irq.sh" gcc-12-aarch64-linux-gnu "$TOP/scripts/rig/edu-irq.sh"
     # The L1 kernel is cached by now: nothing to build, nothing to install.

@@ -30,3 +30,11 @@ if [ $rc -eq 0 ] && [ "$(tail -1 <<<"$out")" = "3 passed, 0 failed, 2 skipped" ]
 else
     nok "passing run wrong (exit $rc): $(tail -1 <<<"$out")"
 fi
+: > "$QIF_SUMMARY"
+quiet_fail() { echo "q 4 1 0" >> "$QIF_SUMMARY"; return 0; }
+out=$(check_step "quiet" quiet_fail; check_summary); rc=$?
+if [ $rc -ne 0 ] && grep -qx "make check: FAILED: quiet" <<<"$out"; then
+    ok "a step that counted a failure but exited 0 fails make check"
+else
+    nok "a counted failure with exit 0 passed (exit $rc): $(tail -2 <<<"$out" | tr '\n' '|')"
+fi
