@@ -139,16 +139,22 @@ checkpatch_one() {
 # "name passed failed skipped" lines to $QIF_SUMMARY; a failed step that
 # added no failure of its own (it died before counting) counts as one
 # failure, a passing step that counted nothing as one pass.
-# check_summary: the closing line, from $QIF_SUMMARY; returns non-zero
-# when a step failed.
+# Each step's output is also kept in $QIF_CHECK_LOGS/NAME.log.
+# check_summary: the closing line, from $QIF_SUMMARY, after the last lines
+# of each failed step's output (a CI log is often read from its end);
+# returns non-zero when a step failed.
 check_failed_steps=()
+check_log() { echo "${QIF_CHECK_LOGS:-$BUILD/check-logs}/${1// /-}.log"; }
 check_step() {
-    local name=$1 before f
+    local name=$1 before f log
     shift
     echo "=== $name"
     before=$(wc -l < "$QIF_SUMMARY")
+    log=$(check_log "$name")
+    mkdir -p "$(dirname "$log")"
     local rc=0
-    "$@" || rc=$?
+    "$@" 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
     f=$(tail -n +$((before + 1)) "$QIF_SUMMARY" | awk '{ f += $3 } END { print f + 0 }')
     if [ $rc -eq 0 ] && [ "$f" -eq 0 ]; then
         [ "$(wc -l < "$QIF_SUMMARY")" -gt "$before" ] || echo "${name// /-} 1 0 0" >> "$QIF_SUMMARY"
@@ -161,6 +167,12 @@ check_step() {
 check_summary() {
     local p f s
     read -r p f s < <(awk '{ p += $2; f += $3; s += $4 } END { print p + 0, f + 0, s + 0 }' "$QIF_SUMMARY")
+    local name
+    for name in "${check_failed_steps[@]}"; do
+        echo
+        echo "--- $name failed; its last lines ($(check_log "$name")):"
+        tail -n "${QIF_CHECK_TAIL:-25}" "$(check_log "$name")"
+    done
     echo
     [ ${#check_failed_steps[@]} -eq 0 ] || echo "make check: FAILED: ${check_failed_steps[*]}"
     echo "$p passed, $f failed, $s skipped"

@@ -8,13 +8,14 @@
 set -u
 . "$(dirname "$0")/../../scripts/common.sh"
 QIF_SUMMARY=$(mktemp)
-trap 'rm -f "$QIF_SUMMARY"' EXIT
+QIF_CHECK_LOGS=$(mktemp -d)
+trap 'rm -rf "$QIF_SUMMARY" "$QIF_CHECK_LOGS"' EXIT
 ok() { echo "ok - $*"; }
 nok() { echo "not ok - $*"; }
 
-counted_fail() { echo "a 5 1 0" >> "$QIF_SUMMARY"; return 1; }
-died() { return 1; }
-passed() { echo "c 3 0 2" >> "$QIF_SUMMARY"; }
+counted_fail() { echo "a 5 1 0" >> "$QIF_SUMMARY"; echo "why-counted"; return 1; }
+died() { echo "why-died" >&2; return 1; }
+passed() { echo "c 3 0 2" >> "$QIF_SUMMARY"; echo "all-fine"; }
 out=$(check_step "counted" counted_fail; check_step "died early" died
       check_step "fine" passed; check_step "silent" true; check_summary); rc=$?
 if [ $rc -ne 0 ] && [ "$(tail -1 <<<"$out")" = "9 passed, 2 failed, 2 skipped" ] &&
@@ -22,6 +23,15 @@ if [ $rc -ne 0 ] && [ "$(tail -1 <<<"$out")" = "9 passed, 2 failed, 2 skipped" ]
     ok "every failed step counts in the closing line"
 else
     nok "closing line wrong (exit $rc): $(tail -2 <<<"$out" | tr '\n' '|')"
+fi
+# The failed steps' output again, before the closing line (stderr too);
+# not a passing step's.
+tail_part=$(sed -n '/^--- counted failed/,$p' <<<"$out")
+if grep -qx why-counted <<<"$tail_part" && grep -qx why-died <<<"$tail_part" &&
+   ! grep -q all-fine <<<"$tail_part" && grep -q '^--- died early failed' <<<"$tail_part"; then
+    ok "the summary repeats each failed step's last lines"
+else
+    nok "failed steps' output not repeated: $(tr '\n' '|' <<<"$tail_part")"
 fi
 : > "$QIF_SUMMARY"
 out=$(check_step "fine" passed; check_summary); rc=$?
