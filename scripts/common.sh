@@ -152,14 +152,16 @@ check_step() {
     before=$(wc -l < "$QIF_SUMMARY")
     log=$(check_log "$name")
     mkdir -p "$(dirname "$log")"
-    local rc=0
+    local rc=0 start=$SECONDS
     "$@" 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
     f=$(tail -n +$((before + 1)) "$QIF_SUMMARY" | awk '{ f += $3 } END { print f + 0 }')
     if [ $rc -eq 0 ] && [ "$f" -eq 0 ]; then
+        echo "=== $name: passed in $((SECONDS - start)) s"
         [ "$(wc -l < "$QIF_SUMMARY")" -gt "$before" ] || echo "${name// /-} 1 0 0" >> "$QIF_SUMMARY"
         return 0
     fi
+    echo "=== $name: FAILED in $((SECONDS - start)) s"
     # A step that counted failures fails, whatever its exit code.
     check_failed_steps+=("$name")
     [ "$f" -gt 0 ] || echo "${name// /-} 0 1 0" >> "$QIF_SUMMARY"
