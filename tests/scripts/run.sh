@@ -7,7 +7,8 @@ set -uo pipefail
 dir=$(cd "$(dirname "$0")" && pwd)
 pass=0 fail=0
 for t in "$dir"/test-*.sh; do
-    out=$(bash "$t" 2>&1); rc=$?
+    # A test's own runs of our scripts must not count in make check's summary
+    out=$(env -u QIF_SUMMARY bash "$t" 2>&1); rc=$?
     echo "$out"
     p=$(grep -c '^ok - ' <<<"$out"); f=$(grep -c '^not ok - ' <<<"$out")
     if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then
