@@ -31,18 +31,36 @@ kernel_config() {
 }
 
 # kernel_git_tree DEB DIR: unpack Debian's linux-source-6.12 package DEB
-# into DIR (made empty) as one git commit, named after DEB
+# into DIR (made empty) as one git commit, named after DEB.  The first
+# time, the commit is kept as a bare repository in $QIF_CACHE; later
+# trees are local clones of it (hard-linked objects, no decompression
+# and no hashing of 80,000 files).
 kernel_git_tree() {
-    local g=(git -C "$2" -c user.name=qif -c user.email=qif@localhost)
+    local g=(git -C "$2" -c user.name=qif -c user.email=qif@localhost -c advice.addIgnoredFile=false)
+    local cache
+    cache=$QIF_CACHE/kernel-git/$(basename "$1" .deb).git
     rm -rf "$2"
-    mkdir -p "$2"
-    dpkg-deb --fsys-tarfile "$1" | tar -xO --wildcards './usr/src/linux-source-6.12.tar.xz' |
-        tar -xJ -C "$2" --strip-components=1
-    "${g[@]}" init -q
+    if [ -d "$cache" ] && git clone -q "$cache" "$2" 2>/dev/null; then
+        "${g[@]}" remote remove origin
+    else
+        rm -rf "$2"
+        mkdir -p "$2"
+        dpkg-deb --fsys-tarfile "$1" | tar -xO --wildcards './usr/src/linux-source-6.12.tar.xz' |
+            tar -xJ -C "$2" --strip-components=1
+        "${g[@]}" init -q
+        "${g[@]}" add -A -f
+        "${g[@]}" commit -qm "$(basename "$1" .deb)"
+        mkdir -p "$(dirname "$cache")"
+        # (another script may have kept it meanwhile)
+        git clone -q --bare "$2" "$cache.$$" &&
+            { [ -d "$cache" ] || mv "$cache.$$" "$cache"; } ||
+            note "warning: could not keep the kernel tree in $cache"
+        rm -rf "$cache.$$"
+    fi
     # Debian's .gitignore ignores every top-level entry: track all the same.
     "${g[@]}" config advice.addIgnoredFile false
-    "${g[@]}" add -A -f
-    "${g[@]}" commit -qm "$(basename "$1" .deb)"
+    # No background gc of the 80,000 loose objects after git am.
+    "${g[@]}" config gc.auto 0
 }
 
 # kernel_series: sets patches (kernel/patches/, in order) and deb (Debian's

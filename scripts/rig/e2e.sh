@@ -8,7 +8,8 @@
 # the interrupts.  Prints a table (also build/rig/e2e-table.md) and exits
 # non-zero on any lost interrupt or failed check.
 #   E2E_N     interrupts per run (default 1000)
-#   E2E_GICS  GIC versions to run (default "3 2")
+#   E2E_BOOTS the boots, GIC:DEVICE each (default "3:pci 3:platform 2:pci
+#             2:platform"; pci: Debian's L1 kernel, platform: ours)
 #   E2E_REPORT_ONLY=1  only print the table of the last runs' logs
 #   E2E_BOOT  the boot script (default scripts/rig/boot.sh; the tests'
 #             stand-in, with which nothing is built)
@@ -16,23 +17,33 @@ set -euo pipefail
 . "$(dirname "$0")/../common.sh"
 
 n=${E2E_N:-1000}
+boots=${E2E_BOOTS:-3:pci 3:platform 2:pci 2:platform}
 failed=()
+boot_log() {    # boot_log GIC:DEVICE: its L1 console log (boot.sh's name)
+    local b=$BUILD/rig/l1-console-gicv${1%%:*}
+    [ "${1#*:}" = platform ] && b=$b-platform
+    echo "$b.log"
+}
+boot_out() { local l; l=$(boot_log "$1"); echo "${l%.log}.out"; }
+boot_name() {   # "GICv3 vfio-pci"
+    echo "GICv${1%%:*} vfio-${1#*:}"
+}
 if [ "${E2E_REPORT_ONLY:-}" != 1 ]; then
     if [ -z "${E2E_BOOT:-}" ]; then
         "$TOP/scripts/rig/cross-qemu.sh"
         "$TOP/scripts/rig/edu-irq.sh"
     fi
     mkdir -p "$BUILD/rig"
-    for gic in ${E2E_GICS:-3 2}; do
-        for platform in 0 1; do
-            name="GICv$gic vfio-pci" out=$BUILD/rig/boot-gicv$gic.out
-            [ $platform = 0 ] || name="GICv$gic vfio-platform" out=${out%.out}-platform.out
-            # boot.sh's RIG/E2E lines and its errors, told again below
-            # if the boot fails
-            RIG_PLATFORM=$platform RIG_GIC=$gic RIG_E2E=$n RIG_SELFTEST=1 \
-                "${E2E_BOOT:-$TOP/scripts/rig/boot.sh}" 2>&1 | tee "$out" ||
-                failed+=("$name:$out")
-        done
+    for boot in $boots; do
+        gic=${boot%%:*} platform=0
+        [ "${boot#*:}" = platform ] && platform=1
+        # No earlier run's log in the table if this boot fails to start
+        rm -f "$(boot_log "$boot")"
+        # boot.sh's RIG/E2E lines and its errors, told again below if the
+        # boot fails
+        RIG_PLATFORM=$platform RIG_GIC=$gic RIG_E2E=$n RIG_SELFTEST=1 \
+            "${E2E_BOOT:-$TOP/scripts/rig/boot.sh}" 2>&1 | tee "$(boot_out "$boot")" ||
+            failed+=("$boot")
     done
 fi
 
@@ -40,9 +51,8 @@ table=$BUILD/rig/e2e-table.md
 {
     echo "| GIC | L1 kernel | device | IRQ | mode | QEMU's state (info vfio-irqs) | requested | delivered | lost | rate/s | exits | of which host-IRQ exits | MMIO exits to QEMU | host IRQs | VFIO unmasks | KVM resamples |"
     echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
-    for gic in ${E2E_GICS:-3 2}; do
-        for log in "$BUILD/rig/l1-console-gicv$gic.log" \
-                   "$BUILD/rig/l1-console-gicv$gic-platform.log"; do
+    for boot in $boots; do
+        gic=${boot%%:*} log=$(boot_log "$boot")
         [ -f "$log" ] || continue
         kern="Debian's"
         case $log in *-platform.log) kern="ours (forwarding)";; esac
@@ -69,34 +79,34 @@ table=$BUILD/rig/e2e-table.md
                     state, r["requested"], r["delivered"], late, r["lost"], r["rate"],
                     r["exits"], r["irq_exits"], r["mmio_user"], r["hostirq"], r["unmask"], r["resample"]
             }'
-        done
     done
     echo
     echo "Per-IRQ columns are per delivered interrupt, counted in L1 while L2 ran: KVM exits (debugfs) and those of no other kind (host IRQs taken while L2 ran: the device IRQ and, on the legacy path, the maintenance IRQ of the guest EOI), exits to QEMU for MMIO, VFIO's host interrupt handler, VFIO INTx unmasks and KVM resampler acks (kprobe hits). 'N late': delivered, but more than 1 s after it was requested (within 10 s more; a stall of the emulated host, not a loss). 'N raised again': PL031 alarms that the device model never raised (a race in QEMU's PL031 at a second boundary), raised again after 1 s; not a delivery loss. $n interrupts per run; $(date -u +%Y-%m-%d), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')."
 } > "$table"
 cat "$table"
-grep -a -h -E '^E2E: ok the loss check' "$BUILD"/rig/l1-console-gicv*.log | tr -d '\r' || true
+logs=()
+for boot in $boots; do
+    [ -f "$(boot_log "$boot")" ] && logs+=("$(boot_log "$boot")")
+done
+[ ${#logs[@]} -gt 0 ] || die "no L1 console log of the boots $boots"
+grep -a -h -E '^E2E: ok the loss check' "${logs[@]}" | tr -d '\r' || true
 if [ -n "${QIF_SUMMARY:-}" ]; then    # make check's summary: a run is a test
-    for gic in ${E2E_GICS:-3 2}; do
-        tr -d '\r' < "$BUILD/rig/l1-console-gicv$gic.log" 2>/dev/null
-        tr -d '\r' < "$BUILD/rig/l1-console-gicv$gic-platform.log" 2>/dev/null
-    done | awk '/^E2E: ok / { p++ } /^(E2E|RIG): FAIL/ { f++ }
-                END { print "e2e", p + 0, f + 0, 0 }' >> "$QIF_SUMMARY"
+    cat "${logs[@]}" | tr -d '\r' |
+        awk '/^E2E: ok / { p++ } /^(E2E|RIG): FAIL/ { f++ }
+             END { print "e2e", p + 0, f + 0, 0 }' >> "$QIF_SUMMARY"
     # Our kernel API test (kernel/tests/), run in L1 on our own kernel.
-    for gic in ${E2E_GICS:-3 2}; do
-        tr -d '\r' < "$BUILD/rig/l1-console-gicv$gic-platform.log" 2>/dev/null
-    done | awk '/^KTEST: ok / { p++ } /^KTEST: (not ok|Bail out)/ { f++ }
-                END { print "kernel-api", p + 0, f + 0, 0 }' >> "$QIF_SUMMARY"
+    cat "${logs[@]}" | tr -d '\r' |
+        awk '/^KTEST: ok / { p++ } /^KTEST: (not ok|Bail out)/ { f++ }
+             END { print "kernel-api", p + 0, f + 0, 0 }' >> "$QIF_SUMMARY"
 fi
 # Each failed boot's failures and boot.sh's verdict, last: what a CI
 # log's tail shows.  Lines of runs that passed are left out.
 names=()
-for f in "${failed[@]}"; do
-    name=${f%%:*} out=${f#*:}
-    names+=("$name")
-    echo "--- $name: the boot's failures ($out)"
+for boot in "${failed[@]}"; do
+    names+=("$(boot_name "$boot")")
+    echo "--- $(boot_name "$boot"): the boot's failures ($(boot_out "$boot"))"
     grep -a -v -E '^(E2E|RIG): ok|^RIG: (kvm ok|vfio ok|native|done|kvm-vfio-forward-test)|^KTEST: #' \
-        "$out" | tail -40
+        "$(boot_out "$boot")" | tail -40
 done
 [ ${#failed[@]} -eq 0 ] || die "end-to-end runs failed on ${names[*]} (logs: $BUILD/rig/l1-console-gicv*.log)"
 note "end-to-end: all runs delivered every interrupt"

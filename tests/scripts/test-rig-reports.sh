@@ -53,7 +53,7 @@ fi
 rm -f "$log"
 printf '%s\n' 'E2E: ok gic=v2 dev=vfio-pci kind=intx mode=x-forward=on requested=200 delivered=200 lost=0 late=0 rate=3000/s exits=1.30 mmio_user=0.03 mmio_kernel=0.00 wfi=0.10 irq_exits=1.20 hostirq=1.00 unmask=0.00 resample=0.00 run=11s state="forwarded"' \
     > "$tmp/rig/l1-console-gicv2-platform.log"
-out=$(BUILD=$tmp E2E_REPORT_ONLY=1 E2E_GICS=2 bash "$top/scripts/rig/e2e.sh" 2>&1)
+out=$(BUILD=$tmp E2E_REPORT_ONLY=1 E2E_BOOTS=2:platform bash "$top/scripts/rig/e2e.sh" 2>&1)
 if grep -q '^| v2 | ours (forwarding) | vfio-pci | INTx | x-forward=on | forwarded | 200 | 200 | 0 | 3000 | 1.30 | 1.20 | 0.03 | 1.00 | 0.00 | 0.00 |' <<<"$out"; then
     ok "e2e: an x-forward=on run on our kernel in the table"
 else
@@ -75,8 +75,16 @@ if [ "$RIG_GIC$RIG_PLATFORM" = 30 ]; then
 fi
 STUB
 chmod +x "$tmp/boot"
-out=$(BUILD=$tmp E2E_BOOT=$tmp/boot E2E_N=1 bash "$top/scripts/rig/e2e.sh" 2>&1)
+# A log of a boot not asked for (or that failed to start) is not counted.
+echo "E2E: FAIL gic=v2 dev=stale" > "$tmp/rig/l1-console-gicv2.log"
+out=$(BUILD=$tmp E2E_BOOT=$tmp/boot E2E_N=1 E2E_BOOTS="3:pci 3:platform 2:platform" \
+      QIF_SUMMARY=$tmp/summary bash "$top/scripts/rig/e2e.sh" 2>&1)
 rc=$?
+if grep -qx 'e2e 3 1 0' "$tmp/summary" && ! grep -q 'stale' <<<"$out"; then
+    ok "e2e: counts the runs of the boots asked for, not an old log"
+else
+    bad "e2e: summary '$(grep e2e "$tmp/summary")', stale log shown: $(grep -c stale <<<"$out")"
+fi
 after=$(sed -n '/^--- GICv3 vfio-pci: the boot.s failures/,$p' <<<"$out")
 if [ $rc -ne 0 ] && grep -q '^E2E: FAIL the loss check missed' <<<"$after" &&
    grep -q '^E2E:   L2: last-l2-line' <<<"$after" &&
