@@ -28,8 +28,9 @@ need_tools() {
     [ ${#pkgs[@]} -gt 0 ] || return 0
     [ "$(id -u)" = 0 ] || die "missing: ${pkgs[*]}; run: sudo apt-get install ${pkgs[*]}"
     note "installing ${pkgs[*]}"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null ||
-        die "apt-get install ${pkgs[*]} failed"
+    # On a new machine apt's daily jobs may hold the lock for a while.
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 \
+        "${pkgs[@]}" >/dev/null || die "apt-get install ${pkgs[*]} failed"
     for t in "$@"; do
         have_tool "${t%%:*}" || die "${t%%:*} still missing after installing ${t#*:}"
     done

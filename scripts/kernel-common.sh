@@ -40,10 +40,12 @@ kernel_git_tree() {
     local cache
     cache=$QIF_CACHE/kernel-git/$(basename "$1" .deb).git
     rm -rf "$2"
-    if [ -d "$cache" ] && git clone -q "$cache" "$2" 2>/dev/null; then
+    if [ -d "$cache" ] && git clone -q "$cache" "$2"; then
         "${g[@]}" remote remove origin
     else
-        rm -rf "$2"
+        # A cache that cannot be cloned is made anew.
+        [ ! -d "$cache" ] || { note "warning: $cache is broken; making it anew"; rm -rf "$cache"; }
+        rm -rf "$2" "$cache".tmp.*
         mkdir -p "$2"
         dpkg-deb --fsys-tarfile "$1" | tar -xO --wildcards './usr/src/linux-source-6.12.tar.xz' |
             tar -xJ -C "$2" --strip-components=1
@@ -51,11 +53,13 @@ kernel_git_tree() {
         "${g[@]}" add -A -f
         "${g[@]}" commit -qm "$(basename "$1" .deb)"
         mkdir -p "$(dirname "$cache")"
-        # (another script may have kept it meanwhile)
-        git clone -q --bare "$2" "$cache.$$" &&
-            { [ -d "$cache" ] || mv "$cache.$$" "$cache"; } ||
-            note "warning: could not keep the kernel tree in $cache"
-        rm -rf "$cache.$$"
+        # Made aside and renamed: a run killed meanwhile leaves no half
+        # cache (its leftover goes with the next one made), and of two
+        # runs at once the second finds the first's in place (mv -T fails).
+        git clone -q --bare "$2" "$cache.tmp.$$" &&
+            mv -T "$cache.tmp.$$" "$cache" 2>/dev/null ||
+            [ -d "$cache" ] || note "warning: could not keep the kernel tree in $cache"
+        rm -rf "$cache.tmp.$$"
     fi
     # Debian's .gitignore ignores every top-level entry: track all the same.
     "${g[@]}" config advice.addIgnoredFile false

@@ -74,9 +74,9 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q || die "apt-get update failed"
-apt-get install -y -q --no-install-recommends "${STAMP_PKGS[@]}" \
+apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends "${STAMP_PKGS[@]}" \
     || die "apt-get install failed: ${STAMP_PKGS[*]}"
-apt-get install -y -q --no-install-recommends -t bookworm-backports "${BPO_PKGS[@]}" \
+apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends -t bookworm-backports "${BPO_PKGS[@]}" \
     || die "apt-get install from bookworm-backports failed: ${BPO_PKGS[*]}"
 dpkg --compare-versions "$(meson --version)" ge 1.5 \
     || die "meson $(meson --version) < 1.5 after install"

@@ -31,7 +31,8 @@ if [ "${RIG_PLATFORM:-}" = 1 ]; then
     # Our test program of the kernel's kvm-vfio forwarding API, built
     # against that kernel's UAPI headers.
     ktest=$out/kvm-vfio-forward-test
-    need_tools aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu
+    need_tools aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu \
+        /usr/aarch64-linux-gnu/include/stdio.h:libc6-dev-arm64-cross
     aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror \
         -I"$(dirname "$kernel")/usr/include" \
         "$TOP/kernel/tests/kvm-vfio-forward-test.c" -o "$ktest" ||

@@ -12,7 +12,9 @@ set -euo pipefail
 
 [ -e "$SRC/.git" ] || die "$SRC is not assembled; run 'make'"
 "$TOP/scripts/rig/fetch.sh" >/dev/null
-need_tools aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu
+# The cross libc headers are only a Recommends of the compiler.
+need_tools aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu \
+    /usr/aarch64-linux-gnu/include/stdio.h:libc6-dev-arm64-cross
 
 # The arm64 packages QEMU's build needs, with what their .pc files and
 # libraries pull in.

@@ -88,7 +88,7 @@ logs=()
 for boot in $boots; do
     [ -f "$(boot_log "$boot")" ] && logs+=("$(boot_log "$boot")")
 done
-[ ${#logs[@]} -gt 0 ] || die "no L1 console log of the boots $boots"
+[ ${#logs[@]} -gt 0 ] || logs=(/dev/null)    # no boot got as far as L1
 grep -a -h -E '^E2E: ok the loss check' "${logs[@]}" | tr -d '\r' || true
 if [ -n "${QIF_SUMMARY:-}" ]; then    # make check's summary: a run is a test
     cat "${logs[@]}" | tr -d '\r' |
@@ -105,8 +105,9 @@ names=()
 for boot in "${failed[@]}"; do
     names+=("$(boot_name "$boot")")
     echo "--- $(boot_name "$boot"): the boot's failures ($(boot_out "$boot"))"
-    grep -a -v -E '^(E2E|RIG): ok|^RIG: (kvm ok|vfio ok|native|done|kvm-vfio-forward-test)|^KTEST: #' \
-        "$(boot_out "$boot")" | tail -40
+    { grep -a -v -E '^(E2E|RIG): ok|^RIG: (kvm ok|vfio ok|native|done|kvm-vfio-forward-test)|^KTEST: #' \
+        "$(boot_out "$boot")" || true; } | tail -40
 done
-[ ${#failed[@]} -eq 0 ] || die "end-to-end runs failed on ${names[*]} (logs: $BUILD/rig/l1-console-gicv*.log)"
+[ ${#failed[@]} -eq 0 ] ||
+    die "end-to-end runs failed on ${names[*]} (L1 console logs: $(for b in "${failed[@]}"; do boot_log "$b"; done | tr '\n' ' '| sed 's/ $//'))"
 note "end-to-end: all runs delivered every interrupt"

@@ -11,7 +11,8 @@
 # rely on a later one (the kernel series check once died asking for the
 # cross compiler that only the rig step installs).  make check runs this
 # last, when the rig's caches exist, so that nothing is built again; the
-# series and kernel series checks do run again (about 2 minutes).
+# series and kernel series checks do run again (the kernel tree cloned
+# from the cache).
 # Appends "fresh-state passed failed skipped" to $QIF_SUMMARY.
 set -uo pipefail
 . "$(dirname "$0")/../../scripts/common.sh"
@@ -46,8 +47,10 @@ cat > "$bin/apt-get" <<EOF
 # PKG installed; everything else goes to the real apt-get.
 [ "\$1" = install ] || exec "$real_apt" "\$@"
 shift
-for p in "\$@"; do
-    case \$p in -*) continue;; esac
+while [ \$# -gt 0 ]; do
+    p=\$1
+    shift
+    case \$p in -o|-t) shift; continue;; -*) continue;; esac
     echo "\$p" >> "$tmp/installed"
     dpkg-query -W -f='\${Status}' "\$p" 2>/dev/null | grep -q 'install ok installed' ||
         { echo "E: Unable to locate package \$p" >&2; exit 100; }
@@ -103,7 +106,7 @@ else
     else
         ok "the cross compiler is hidden"
     fi
-    out=$(PATH=$bin bash -c 'apt-get install -y gcc-12-aarch64-linux-gnu >/dev/null &&
+    out=$(PATH=$bin bash -c 'apt-get install -y -o DPkg::Lock::Timeout=600 gcc-12-aarch64-linux-gnu >/dev/null &&
           command -v aarch64-linux-gnu-gcc-12 && ! command -v aarch64-linux-gnu-gcc' 2>&1)
     if [ $? -eq 0 ]; then
         ok "the apt-get stand-in shows what the package installs, not more"

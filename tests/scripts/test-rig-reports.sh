@@ -90,8 +90,27 @@ if [ $rc -ne 0 ] && grep -q '^E2E: FAIL the loss check missed' <<<"$after" &&
    grep -q '^E2E:   L2: last-l2-line' <<<"$after" &&
    grep -q "error: the rig's checks failed" <<<"$after" &&
    ! grep -q '^E2E: ok' <<<"$after" && ! grep -q '^--- GICv[23] vfio-platform' <<<"$out" &&
-   grep -q 'end-to-end runs failed on GICv3 vfio-pci (logs' <<<"$(tail -1 <<<"$out")"; then
+   grep -q 'end-to-end runs failed on GICv3 vfio-pci (L1 console logs: [^ ]*/l1-console-gicv3.log)' <<<"$(tail -1 <<<"$out")"; then
     ok "e2e: a failed boot's failures told again at the end"
 else
     bad "e2e: a failed boot's failures not told at the end (exit $rc): $(tail -8 <<<"$out" | tr '\n' '|')"
+fi
+
+# A boot asked for that fails before L1 starts (no new console log): the
+# log an earlier run left is not counted, and the failure is told.
+cat > "$tmp/boot" <<'STUB'
+#!/bin/bash
+echo "mkinitramfs.sh: error: made-up failure" >&2
+exit 1
+STUB
+echo "E2E: ok gic=v2 dev=stale kind=intx mode=off requested=1 delivered=1 lost=0" > "$tmp/rig/l1-console-gicv2.log"
+rm -f "$tmp/summary"
+out=$(BUILD=$tmp E2E_BOOT=$tmp/boot E2E_N=1 E2E_BOOTS=2:pci QIF_SUMMARY=$tmp/summary \
+      bash "$top/scripts/rig/e2e.sh" 2>&1)
+rc=$?
+if [ $rc -ne 0 ] && grep -qx 'e2e 0 0 0' "$tmp/summary" && ! grep -q stale <<<"$out" &&
+   grep -q 'made-up failure' <<<"$(sed -n '/^--- GICv2 vfio-pci/,$p' <<<"$out")"; then
+    ok "e2e: a boot that failed before L1 counts no earlier log and is told"
+else
+    bad "e2e: stale log of a failed boot (exit $rc, summary '$(grep e2e "$tmp/summary")'): $(tail -4 <<<"$out" | tr '\n' '|')"
 fi

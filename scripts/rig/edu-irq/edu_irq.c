@@ -126,6 +126,7 @@ static void edu_irq_run(struct edu_irq *e)
 
 	for (i = 0; i < n; i++) {
 		int seen = atomic_read(&e->seen);
+		int dropped = atomic_read(&e->dropped);
 		bool got;
 
 		reinit_completion(&e->done);
@@ -141,7 +142,9 @@ static void edu_irq_run(struct edu_irq *e)
 			edu_irq_raise(e);
 			got = edu_irq_wait(e, timeout_ms);
 		}
-		if (!got && grace_ms && edu_irq_wait(e, grace_ms)) {
+		/* One ignored on purpose (drop=) will not come late. */
+		if (!got && grace_ms && atomic_read(&e->dropped) == dropped &&
+		    edu_irq_wait(e, grace_ms)) {
 			got = true;
 			late++;
 		}
