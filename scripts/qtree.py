@@ -344,6 +344,13 @@ def cmd_export(args):
     all_new = [f for _, files in new_entries for f in files]
     for nf in all_new:
         dst = os.path.join(NEWFILES, nf)
+        # Edited in qemu/ only since the last sync: qemu/ is the newer
+        # copy (the next assemble brings it into the tree).
+        if (nf in st['synced'] and os.path.exists(dst)
+                and sha(os.path.join(tree, nf)) == st['synced'][nf]
+                and sha(dst) != st['synced'][nf]):
+            print('export: kept qemu/%s, edited since the last assemble' % nf)
+            continue
         os.makedirs(os.path.dirname(dst), exist_ok=True)
         shutil.copy2(os.path.join(tree, nf), dst)
     for old in set(st['synced']) - set(all_new):

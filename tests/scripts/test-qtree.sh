@@ -113,3 +113,14 @@ printf 'only-new\n' >> "$T/src/hw/new.c"
 git -C "$T/src" commit -qam 'hw: only the new file'
 refuses "export refuses a commit that only changes another commit's new file" \
     "only changes new files" Q export
+
+# A new file edited in qemu/ only (not yet assembled): export keeps the
+# edit, and the next assemble brings it into the tree.  (Export once
+# copied the tree's older copy over it.)
+rm -rf "$T/src"
+A >/dev/null
+printf 'repo-only\n' > "$P/qemu/hw/new.c"
+Q export >/dev/null
+check "export keeps a new file edited only in qemu/" grep -qx repo-only "$P/qemu/hw/new.c"
+A >/dev/null
+check "the next assemble syncs that edit" grep -qx repo-only "$T/src/hw/new.c"

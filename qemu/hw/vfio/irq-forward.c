@@ -303,6 +303,9 @@ bool vfio_irq_fwd_enable_guest(VFIOIrqFwd *fwd, int gsi, Error **errp)
 
 bool vfio_irq_fwd_update(VFIOIrqFwd *fwd, int gsi, Error **errp)
 {
+    if (!fwd->dev) {
+        return true;            /* exited: the IRQ is not in use */
+    }
     trace_vfio_irq_fwd_update(fwd->dev->name, fwd->index, fwd->subindex,
                               fwd->gsi, gsi);
     vfio_irq_fwd_disable(fwd);

@@ -588,6 +588,29 @@ static void test_exit(void)
     vfio_irq_fwd_dev_exit(&dev);
 }
 
+/*
+ * An update reaches an IRQ its device has exited, e.g. vfio-pci's INTx
+ * on an irqchip change while MSI is in use: nothing happens.
+ */
+static void test_update_after_exit(void)
+{
+    VFIOIrqFwdDev dev;
+    VFIOIrqFwd fwd;
+    int calls;
+
+    fake_reset(F_NONE, 0);
+    setup(&dev, &fwd, ON_OFF_AUTO_AUTO, VFIO_IRQ_KIND_LEVEL);
+    g_assert_true(vfio_irq_fwd_enable(&fwd, 37, &error_abort));
+    vfio_irq_fwd_exit(&fwd);
+    calls = f.kernel_calls;
+    g_assert_true(vfio_irq_fwd_update(&fwd, 38, &error_abort));
+    vfio_irq_fwd_disable(&fwd);
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_DISABLED);
+    g_assert_cmpint(f.kernel_calls, ==, calls);
+    assert_resources(&fwd);
+    vfio_irq_fwd_dev_exit(&dev);
+}
+
 /* One migration blocker per device, held while any IRQ is fast. */
 static void test_migration_blocker(void)
 {
@@ -772,6 +795,8 @@ int main(int argc, char **argv)
     g_test_add_func("/vfio-irq-forward/unsupported", test_unsupported);
     g_test_add_func("/vfio-irq-forward/enable-guest", test_enable_guest);
     g_test_add_func("/vfio-irq-forward/exit", test_exit);
+    g_test_add_func("/vfio-irq-forward/update-after-exit",
+                    test_update_after_exit);
     g_test_add_func("/vfio-irq-forward/migration-blocker",
                     test_migration_blocker);
     g_test_add_func("/vfio-irq-forward/churn", test_churn);

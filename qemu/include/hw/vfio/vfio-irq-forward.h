@@ -110,7 +110,8 @@ void vfio_irq_fwd_disable(VFIOIrqFwd *fwd);
 /*
  * The guest moved the IRQ to @gsi (INTx routing, MSI vector change):
  * re-post or re-forward it, or fall back, as vfio_irq_fwd_enable_guest()
- * would.
+ * would.  On an IRQ that vfio_irq_fwd_exit() has exited (not in use, e.g.
+ * INTx while MSI is), nothing.
  */
 bool vfio_irq_fwd_update(VFIOIrqFwd *fwd, int gsi, Error **errp);
 
