@@ -4,8 +4,9 @@
 # CI on a fresh machine, made with Debian's tools: a new Debian 12 root
 # (debootstrap, with only what a new build machine of ours comes with:
 # build-essential, git, python3, perl and a few base tools), a fresh clone of COMMIT in it, and
-# `CI=true bash .ci/run` run there as root with no stdin, with /proc, /sys
-# and /dev of this machine (for /dev/kvm and mount namespaces).  Nothing
+# `CI=true bash .ci/run` run there as root with no stdin, with a /proc of
+# its own and this machine's /sys and /dev (for /dev/kvm and mount
+# namespaces).  Nothing
 # of ours is installed or cached in that root, so every install step and
 # cold build of `make check` runs.  Maintainers' tool, not in make check.
 # Usage: scripts/fresh-ci.sh [COMMIT] (default HEAD); FRESH_DIR (default
@@ -22,6 +23,11 @@ root=$base/root-${commit:0:7}-$(date +%s)
 log=$root.log
 need_tools debootstrap:debootstrap unshare:util-linux
 mkdir -p "$base"
+# A failed or interrupted setup leaves no root behind (the run's own
+# mounts are in its namespace, gone with it).  --one-file-system: never
+# into a mount that is still there.
+cleanup() { [ -n "${FRESH_KEEP:-}" ] || rm -rf --one-file-system "$root"; }
+trap cleanup EXIT
 # What a new build machine of ours comes with (and nothing of ours).
 pkgs=build-essential,git,python3,perl,ca-certificates,procps,xz-utils,file,kmod,util-linux
 note "debootstrap bookworm into $root ($pkgs)"
@@ -29,8 +35,13 @@ debootstrap --include=$pkgs bookworm "$root" http://deb.debian.org/debian \
     > "$root.debootstrap.log" 2>&1 || die "debootstrap failed (log: $root.debootstrap.log)"
 # The same apt sources as this machine (bookworm, -updates, -security).
 rm -f "$root/etc/apt/sources.list"
-cp /etc/apt/sources.list.d/debian.sources "$root/etc/apt/sources.list.d/" 2>/dev/null ||
+if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    cp /etc/apt/sources.list.d/debian.sources "$root/etc/apt/sources.list.d/"
+elif [ -f /etc/apt/sources.list ]; then
     cp /etc/apt/sources.list "$root/etc/apt/"
+else
+    echo "deb http://deb.debian.org/debian bookworm main" > "$root/etc/apt/sources.list"
+fi
 cp /etc/resolv.conf "$root/etc/"
 git clone -q "$TOP" "$root/root/ci"
 git -C "$root/root/ci" checkout -q "$commit"
@@ -57,7 +68,4 @@ unshare --mount --propagation private --pid --fork --kill-child env ROOT="$root"
 secs=$(( $(date +%s) - start ))
 grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1 || tail -3 "$log"
 echo "fresh-machine CI of ${commit:0:12}: exit $rc in $((secs / 60)) min $((secs % 60)) s ($(date -u +%Y-%m-%d)); log: $log"
-if [ -z "${FRESH_KEEP:-}" ]; then
-    rm -rf "$root"      # the log stays; FRESH_KEEP=1 keeps the root too
-fi
-exit $rc
+exit $rc    # the log stays (cleanup: the root too with FRESH_KEEP=1)
