@@ -9,7 +9,8 @@
 # non-zero on any lost interrupt or failed check.
 #   E2E_N     interrupts per run (default 1000)
 #   E2E_BOOTS the boots, GIC:DEVICE each (default "3:pci 3:platform 2:pci
-#             2:platform"; pci: Debian's L1 kernel, platform: ours)
+#             2:platform"; pci: Debian's L1 kernel and edu; platform: ours,
+#             the PL031 then edu; pl031: ours, the PL031 only)
 #   E2E_REPORT_ONLY=1  only print the table of the last runs' logs
 #   E2E_BOOT  the boot script (default scripts/rig/boot.sh; the tests'
 #             stand-in, with which nothing is built)
@@ -21,12 +22,15 @@ boots=${E2E_BOOTS:-3:pci 3:platform 2:pci 2:platform}
 failed=()
 boot_log() {    # boot_log GIC:DEVICE: its L1 console log (boot.sh's name)
     local b=$BUILD/rig/l1-console-gicv${1%%:*}
-    [ "${1#*:}" = platform ] && b=$b-platform
+    [ "${1#*:}" = pci ] || b=$b-platform
     echo "$b.log"
 }
 boot_out() { local l; l=$(boot_log "$1"); echo "${l%.log}.out"; }
 boot_name() {   # "GICv3 vfio-pci"
-    echo "GICv${1%%:*} vfio-${1#*:}"
+    case ${1#*:} in
+    pl031) echo "GICv${1%%:*} vfio-platform (PL031 only)";;
+    *) echo "GICv${1%%:*} vfio-${1#*:}";;
+    esac
 }
 if [ "${E2E_REPORT_ONLY:-}" != 1 ]; then
     if [ -z "${E2E_BOOT:-}" ]; then
@@ -35,13 +39,18 @@ if [ "${E2E_REPORT_ONLY:-}" != 1 ]; then
     fi
     mkdir -p "$BUILD/rig"
     for boot in $boots; do
-        gic=${boot%%:*} platform=0
-        [ "${boot#*:}" = platform ] && platform=1
+        gic=${boot%%:*} platform=1 edu=1
+        case ${boot#*:} in
+        pci) platform=0;;
+        pl031) edu=0;;
+        platform) ;;
+        *) die "E2E_BOOTS: '$boot' is not GIC:pci, GIC:platform or GIC:pl031";;
+        esac
         # No earlier run's log in the table if this boot fails to start
         rm -f "$(boot_log "$boot")"
         # boot.sh's RIG/E2E lines and its errors, told again below if the
         # boot fails
-        RIG_PLATFORM=$platform RIG_GIC=$gic RIG_E2E=$n RIG_SELFTEST=1 \
+        RIG_PLATFORM=$platform RIG_EDU=$edu RIG_GIC=$gic RIG_E2E=$n RIG_SELFTEST=1 \
             "${E2E_BOOT:-$TOP/scripts/rig/boot.sh}" 2>&1 | tee "$(boot_out "$boot")" ||
             failed+=("$boot")
     done

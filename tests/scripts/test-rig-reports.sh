@@ -114,3 +114,25 @@ if [ $rc -ne 0 ] && grep -qx 'e2e 0 0 0' "$tmp/summary" && ! grep -q stale <<<"$
 else
     bad "e2e: stale log of a failed boot (exit $rc, summary '$(grep e2e "$tmp/summary")'): $(tail -4 <<<"$out" | tr '\n' '|')"
 fi
+
+# GIC:pl031 boots our kernel without edu's runs; a bad boot name is refused.
+cat > "$tmp/boot" <<'STUB'
+#!/bin/bash
+echo "$RIG_GIC $RIG_PLATFORM ${RIG_EDU:-unset}" >> "$BUILD/boots"
+echo "E2E: ok gic=v$RIG_GIC dev=x kind=spi mode=off requested=1 delivered=1 lost=0" \
+    > "$BUILD/rig/l1-console-gicv$RIG_GIC$([ "$RIG_PLATFORM" = 1 ] && echo -platform).log"
+STUB
+rm -f "$tmp/boots"
+BUILD=$tmp E2E_BOOT=$tmp/boot E2E_N=1 E2E_BOOTS="3:pci 3:platform 2:pl031" bash "$top/scripts/rig/e2e.sh" >/dev/null 2>&1
+rc=$?
+if [ $rc -eq 0 ] && [ "$(tr '\n' '|' < "$tmp/boots")" = "3 0 1|3 1 1|2 1 0|" ]; then
+    ok "e2e: GIC:pl031 boots our kernel without edu"
+else
+    bad "e2e: boots run (exit $rc): $(tr '\n' '|' < "$tmp/boots")"
+fi
+out=$(BUILD=$tmp E2E_BOOT=$tmp/boot E2E_BOOTS="3:edu" bash "$top/scripts/rig/e2e.sh" 2>&1)
+if [ $? -ne 0 ] && grep -q "E2E_BOOTS: '3:edu' is not" <<<"$out"; then
+    ok "e2e: an unknown boot is refused by name"
+else
+    bad "e2e: unknown boot accepted: $(tail -1 <<<"$out")"
+fi
