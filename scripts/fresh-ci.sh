@@ -40,7 +40,10 @@ if [ -f /etc/apt/sources.list.d/debian.sources ]; then
 elif [ -f /etc/apt/sources.list ]; then
     cp /etc/apt/sources.list "$root/etc/apt/"
 else
-    echo "deb http://deb.debian.org/debian bookworm main" > "$root/etc/apt/sources.list"
+    printf 'deb http://deb.debian.org/debian %s main\n' bookworm bookworm-updates \
+        > "$root/etc/apt/sources.list"
+    echo "deb http://deb.debian.org/debian-security bookworm-security main" \
+        >> "$root/etc/apt/sources.list"
 fi
 cp /etc/resolv.conf "$root/etc/"
 git clone -q "$TOP" "$root/root/ci"
@@ -53,6 +56,10 @@ git -C "$root/root/ci" checkout -q "$commit"
 note "running .ci/run on ${commit:0:12} in $root (log: $log)"
 start=$(date +%s)
 rc=0
+# In the background, so that a signal to this script stops the run (and
+# all in it, --kill-child) before the cleanup removes its root.
+upid=
+trap '[ -z "$upid" ] || { kill "$upid" 2>/dev/null; wait "$upid"; }; exit 130' INT TERM HUP
 unshare --mount --propagation private --pid --fork --kill-child env ROOT="$root" bash -c '
     set -e
     # A mount point of its own, as / is on a machine: the tests make
@@ -64,7 +71,10 @@ unshare --mount --propagation private --pid --fork --kill-child env ROOT="$root"
     mount --rbind /dev "$ROOT/dev"
     exec chroot "$ROOT" /usr/bin/env -i HOME=/root CI=true TERM=dumb LANG=C.UTF-8 \
         PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-        bash -c "cd /root/ci && bash .ci/run"' < /dev/null > "$log" 2>&1 || rc=$?
+        bash -c "cd /root/ci && bash .ci/run"' < /dev/null > "$log" 2>&1 &
+upid=$!
+wait "$upid" || rc=$?
+upid=
 secs=$(( $(date +%s) - start ))
 grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1 || tail -3 "$log"
 echo "fresh-machine CI of ${commit:0:12}: exit $rc in $((secs / 60)) min $((secs % 60)) s ($(date -u +%Y-%m-%d)); log: $log"

@@ -342,6 +342,14 @@ def cmd_export(args):
     # Write: new files first (from the tree's working copy = latest), then
     # patches, then the series; remove stale patch files last.
     all_new = [f for _, files in new_entries for f in files]
+    # A new file no commit adds any more, edited in qemu/ since the last
+    # sync: removing it would drop that edit.
+    for old in set(st['synced']) - set(all_new):
+        p = os.path.join(NEWFILES, old)
+        if os.path.exists(p) and sha(p) != st['synced'][old]:
+            raise Refuse('qemu/%s was edited, but no commit adds it any more; '
+                         'move the edit to where the file went, or delete '
+                         'it, and run again' % old)
     for nf in all_new:
         dst = os.path.join(NEWFILES, nf)
         # Edited in qemu/ only since the last sync: qemu/ is the newer

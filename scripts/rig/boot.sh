@@ -61,11 +61,14 @@ if [ "${RIG_PLATFORM:-}" = 1 ]; then
     # default; and it has no MSI domain, so VFIO cannot call its MSIs
     # isolated (it has no MSIs at all) and must be told that is fine.
     append+=" rig.platform=1 rig.fwd=1 vfio_platform.reset_required=0"
-    # RIG_EDU=0: the PL031 only, not edu's runs after it (make check's
-    # GICv2 boot, for CI's time budget)
-    [ "${RIG_EDU:-1}" = 1 ] || append+=" rig.edu=0"
     append+=" vfio_iommu_type1.allow_unsafe_interrupts=1"
     suffix=-platform$suffix
+    # RIG_EDU=0: the PL031 only, not edu's runs after it (make check's
+    # GICv2 boot, for CI's time budget); a log of its own
+    if [ "${RIG_EDU:-1}" != 1 ]; then
+        append+=" rig.edu=0"
+        suffix=${suffix/-platform/-pl031}
+    fi
 else
     kernel=$(ls "$cache"/kernel/boot/vmlinuz-*)
 fi

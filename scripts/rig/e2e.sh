@@ -22,7 +22,7 @@ boots=${E2E_BOOTS:-3:pci 3:platform 2:pci 2:platform}
 failed=()
 boot_log() {    # boot_log GIC:DEVICE: its L1 console log (boot.sh's name)
     local b=$BUILD/rig/l1-console-gicv${1%%:*}
-    [ "${1#*:}" = pci ] || b=$b-platform
+    case ${1#*:} in platform) b=$b-platform;; pl031) b=$b-pl031;; esac
     echo "$b.log"
 }
 boot_out() { local l; l=$(boot_log "$1"); echo "${l%.log}.out"; }
@@ -64,7 +64,7 @@ table=$BUILD/rig/e2e-table.md
         gic=${boot%%:*} log=$(boot_log "$boot")
         [ -f "$log" ] || continue
         kern="Debian's"
-        case $log in *-platform.log) kern="ours (forwarding)";; esac
+        case $log in *-platform.log|*-pl031.log) kern="ours (forwarding)";; esac
         tr -d '\r' < "$log" | sed -n 's/^RIG: native E2E-RESULT //p' |
             awk -v gic="$gic" -v kern="$kern" '{
                 for (i = 1; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }

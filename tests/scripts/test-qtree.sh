@@ -124,3 +124,13 @@ Q export >/dev/null
 check "export keeps a new file edited only in qemu/" grep -qx repo-only "$P/qemu/hw/new.c"
 A >/dev/null
 check "the next assemble syncs that edit" grep -qx repo-only "$T/src/hw/new.c"
+
+# A new file that no commit adds any more (renamed in the tree), edited
+# in qemu/ meanwhile: export refuses rather than delete the edit.
+first=$(git -C "$T/src" rev-list --reverse qif-base..HEAD | head -1)
+git -C "$T/src" mv hw/new.c hw/renamed.c
+git -C "$T/src" commit -qa --fixup="$first"
+GIT_SEQUENCE_EDITOR=true git -C "$T/src" rebase -q -i --autosquash qif-base
+printf 'edit-of-old\n' > "$P/qemu/hw/new.c"
+refuses "export refuses to remove a new file edited in qemu/" "no commit adds it" Q export
+check "the edit is still there" grep -qx edit-of-old "$P/qemu/hw/new.c"

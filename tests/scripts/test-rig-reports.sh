@@ -119,13 +119,19 @@ fi
 cat > "$tmp/boot" <<'STUB'
 #!/bin/bash
 echo "$RIG_GIC $RIG_PLATFORM ${RIG_EDU:-unset}" >> "$BUILD/boots"
-echo "E2E: ok gic=v$RIG_GIC dev=x kind=spi mode=off requested=1 delivered=1 lost=0" \
-    > "$BUILD/rig/l1-console-gicv$RIG_GIC$([ "$RIG_PLATFORM" = 1 ] && echo -platform).log"
+s=
+[ "$RIG_PLATFORM" = 1 ] && s=-platform
+[ "$RIG_EDU" = 0 ] && s=-pl031
+echo "E2E: ok gic=v$RIG_GIC dev=x$s kind=spi mode=off requested=1 delivered=1 lost=0" \
+    > "$BUILD/rig/l1-console-gicv$RIG_GIC$s.log"
 STUB
 rm -f "$tmp/boots"
-BUILD=$tmp E2E_BOOT=$tmp/boot E2E_N=1 E2E_BOOTS="3:pci 3:platform 2:pl031" bash "$top/scripts/rig/e2e.sh" >/dev/null 2>&1
+out=$(BUILD=$tmp E2E_BOOT=$tmp/boot E2E_N=1 E2E_BOOTS="3:pci 3:platform 2:pl031 2:platform" \
+      bash "$top/scripts/rig/e2e.sh" 2>&1)
 rc=$?
-if [ $rc -eq 0 ] && [ "$(tr '\n' '|' < "$tmp/boots")" = "3 0 1|3 1 1|2 1 0|" ]; then
+if [ $rc -eq 0 ] && [ "$(tr '\n' '|' < "$tmp/boots")" = "3 0 1|3 1 1|2 1 0|2 1 1|" ] &&
+   grep -q '^| v2 | ours (forwarding) | x-pl031 |' <<<"$out" &&
+   grep -q '^| v2 | ours (forwarding) | x-platform |' <<<"$out"; then
     ok "e2e: GIC:pl031 boots our kernel without edu"
 else
     bad "e2e: boots run (exit $rc): $(tr '\n' '|' < "$tmp/boots")"
