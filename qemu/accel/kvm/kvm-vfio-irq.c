@@ -59,9 +59,21 @@ static const KVMVFIOIrqBackend kvm_vfio_ioctl_backend = {
 
 static const KVMVFIOIrqBackend *backend = &kvm_vfio_ioctl_backend;
 
+/*
+ * What the kernel answered to KVM_HAS_DEVICE_ATTR, per operation, for the
+ * VM's kvm-vfio device (there is one): it cannot change while it lives.
+ */
+static struct {
+    int fd;
+    bool known[KVM_VFIO_IRQ_OP__MAX];
+    int ret[KVM_VFIO_IRQ_OP__MAX];
+} probed = { .fd = -1 };
+
 void kvm_vfio_irq_set_backend(const KVMVFIOIrqBackend *b)
 {
     backend = b ? b : &kvm_vfio_ioctl_backend;
+    memset(&probed, 0, sizeof(probed));
+    probed.fd = -1;
 }
 
 const char *kvm_vfio_irq_op_name(KVMVFIOIrqOp op)
@@ -98,9 +110,18 @@ bool kvm_vfio_irq_supported(int kvm_vfio_fd, KVMVFIOIrqOp op, Error **errp)
     int ret;
 
     assert(op < KVM_VFIO_IRQ_OP__MAX);
-    ret = backend->has_attr(kvm_vfio_fd, KVM_DEV_VFIO_DEVICE,
-                            kvm_vfio_irq_ops[op].attr);
-    trace_kvm_vfio_irq_probe(kvm_vfio_irq_ops[op].name, ret);
+    if (probed.fd != kvm_vfio_fd) {
+        memset(&probed, 0, sizeof(probed));
+        probed.fd = kvm_vfio_fd;
+    }
+    if (!probed.known[op]) {
+        ret = backend->has_attr(kvm_vfio_fd, KVM_DEV_VFIO_DEVICE,
+                                kvm_vfio_irq_ops[op].attr);
+        trace_kvm_vfio_irq_probe(kvm_vfio_irq_ops[op].name, ret);
+        probed.known[op] = true;
+        probed.ret[op] = ret;
+    }
+    ret = probed.ret[op];
     if (ret < 0) {
         error_setg_errno(errp, -ret, "kvm-vfio IRQ %s: %s",
                          kvm_vfio_irq_ops[op].name, kvm_vfio_irq_reason(-ret));

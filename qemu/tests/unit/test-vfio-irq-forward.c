@@ -11,7 +11,9 @@
 #include "system/kvm-vfio-irq.h"
 #include "hw/vfio/vfio-irq-forward.h"
 #include "system/system.h"
+#include "system/runstate.h"
 #include "migration/blocker.h"
+#include "migration/misc.h"
 
 /* irq-forward.c unforwards everything at exit; catch its notifier. */
 static Notifier *exit_notifier;
@@ -22,6 +24,41 @@ void qemu_add_exit_notifier(Notifier *notify)
     exit_notifier = notify;
 }
 
+/* ... and its migration notifier and VM state handler. */
+static NotifierWithReturn *mig_notifier;
+static MigrationNotifyFunc mig_notify_func;
+static VMChangeStateHandler *vm_handler;
+static RunState fake_runstate = RUN_STATE_RUNNING;
+
+void migration_add_notifier(NotifierWithReturn *notify,
+                            MigrationNotifyFunc func)
+{
+    g_assert_null(mig_notifier);
+    mig_notifier = notify;
+    mig_notify_func = func;
+}
+
+VMChangeStateEntry *qemu_add_vm_change_state_handler(VMChangeStateHandler *cb,
+                                                     void *opaque)
+{
+    g_assert_null(vm_handler);
+    vm_handler = cb;
+    return NULL;
+}
+
+bool runstate_check(RunState state)
+{
+    return state == fake_runstate;
+}
+
+static void migration_event(MigrationEventType type)
+{
+    MigrationEvent e = { .type = type };
+
+    g_assert_nonnull(mig_notify_func);
+    g_assert_cmpint(mig_notify_func(mig_notifier, &e, &error_abort), ==, 0);
+}
+
 #define KVM_FD 50
 #define VFIO_FD 60
 
@@ -29,7 +66,6 @@ void qemu_add_exit_notifier(Notifier *notify)
 enum {
     F_NONE,
     F_PROBE,
-    F_BLOCKER,
     F_IRQFD,
     F_IRQFD_RESAMPLE,
     F_TRIGGER,
@@ -41,7 +77,7 @@ enum {
 };
 
 static const char *const fault_names[F__MAX] = {
-    "none", "probe", "migration-blocker", "irqfd", "irqfd-resample",
+    "none", "probe", "irqfd", "irqfd-resample",
     "trigger", "trigger-user",
     "unmask", "forward", "post",
 };
@@ -55,10 +91,11 @@ typedef struct {
 static struct {
     int fault, err;
     int irqfds, resamplefds, triggers, user_triggers, unmasks;
-    GSList *blockers;           /* the migration blockers held */
+    GSList *blockers;           /* migration blockers: there must be none */
     GHashTable *kernel;         /* irq_key() -> gsi + 1 */
     GHashTable *irqs;           /* irq_key() -> FakeIrq */
     int kernel_calls;
+    int refreshes;
 } f;
 
 /* An IRQ of a device, as the kernel names it: (fd, index, start). */
@@ -90,13 +127,9 @@ static bool fault(int where, Error **errp)
     return false;
 }
 
-/* Migration's side, failing as --only-migratable would. */
+/* Forwarding must not make a device unmigratable: catch any blocker. */
 int migrate_add_blocker(Error **reasonp, Error **errp)
 {
-    if (fault(F_BLOCKER, errp)) {
-        g_clear_pointer(reasonp, error_free);
-        return -EACCES;
-    }
     g_assert_null(g_slist_find(f.blockers, *reasonp));
     f.blockers = g_slist_prepend(f.blockers, *reasonp);
     return 0;
@@ -166,6 +199,13 @@ static void fake_unmask_clear(VFIOIrqFwd *fwd)
     fake_irq(fwd)->unmask--;
 }
 
+/* The device's update path, as vfio-pci's INTx route update. */
+static void fake_refresh(VFIOIrqFwd *fwd)
+{
+    f.refreshes++;
+    g_assert_true(vfio_irq_fwd_update(fwd, fwd->gsi, &error_abort));
+}
+
 static const VFIOIrqFwdOps fake_ops = {
     .irqfd_add = fake_irqfd_add,
     .irqfd_del = fake_irqfd_del,
@@ -173,6 +213,7 @@ static const VFIOIrqFwdOps fake_ops = {
     .trigger_clear = fake_trigger_clear,
     .unmask_set = fake_unmask_set,
     .unmask_clear = fake_unmask_clear,
+    .refresh = fake_refresh,
 };
 
 static int fake_has_attr(int dev_fd, uint32_t group, uint64_t attr)
@@ -246,7 +287,7 @@ static void assert_resources(VFIOIrqFwd *fwd)
     g_assert_cmpint(f.triggers, ==, m != VFIO_IRQ_MODE_DISABLED);
     g_assert_cmpint(f.user_triggers, ==, m == VFIO_IRQ_MODE_USERSPACE);
     g_assert_cmpint(g_hash_table_size(f.kernel), ==, fast);
-    g_assert_cmpint(g_slist_length(f.blockers), ==, fast);
+    g_assert_null(f.blockers);
 }
 
 static void setup(VFIOIrqFwdDev *dev, VFIOIrqFwd *fwd, OnOffAuto policy,
@@ -406,7 +447,7 @@ static void test_fault_matrix(void)
                     fake_reset(where, errs[e]);
                     setup(&dev, &fwd, policies[p], k);
                     ok = vfio_irq_fwd_enable(&fwd, 40, &err);
-                    fast_fault = where == F_PROBE || where == F_BLOCKER ||
+                    fast_fault = where == F_PROBE ||
                                  where == F_IRQFD ||
                                  where == F_TRIGGER ||
                                  where == (k == VFIO_IRQ_KIND_MSI ?
@@ -611,36 +652,201 @@ static void test_update_after_exit(void)
     vfio_irq_fwd_dev_exit(&dev);
 }
 
-/* One migration blocker per device, held while any IRQ is fast. */
-static void test_migration_blocker(void)
+/*
+ * Migration, source side: no blocker; its start moves every forwarded or
+ * posted IRQ to its fallback through the device's update path, under
+ * "on" too and without an error; its failure moves them back, and after
+ * success they stay.
+ */
+static void test_migration_source(void)
 {
     VFIOIrqFwdDev dev;
-    VFIOIrqFwd a, b;
+    VFIOIrqFwd a, b, c;
 
     fake_reset(F_NONE, 0);
-    setup(&dev, &a, ON_OFF_AUTO_AUTO, VFIO_IRQ_KIND_LEVEL);
-    vfio_irq_fwd_init(&b, &dev, NULL, 0, 1, VFIO_IRQ_KIND_LEVEL);
-    b.irqfd_allowed = true;
+    setup(&dev, &a, ON_OFF_AUTO_ON, VFIO_IRQ_KIND_LEVEL);
+    vfio_irq_fwd_init(&b, &dev, NULL, 2, 0, VFIO_IRQ_KIND_MSI);
+    vfio_irq_fwd_init(&c, &dev, NULL, 2, 1, VFIO_IRQ_KIND_MSI);
+    b.irqfd_allowed = c.irqfd_allowed = true;
+    c.blocked = "interrupt remapping blocks the vector";
     g_assert_true(vfio_irq_fwd_enable(&a, 40, &error_abort));
-    g_assert_true(vfio_irq_fwd_enable(&b, 41, &error_abort));
-    g_assert_cmpint(g_slist_length(f.blockers), ==, 1);
-    g_assert_nonnull(strstr(error_get_pretty(f.blockers->data),
-                            "vfio fake0: an IRQ is forwarded"));
-
-    vfio_irq_fwd_disable(&a);
-    g_assert_cmpint(g_slist_length(f.blockers), ==, 1);
-    g_assert_true(vfio_irq_fwd_update(&b, 42, &error_abort));
-    g_assert_cmpint(g_slist_length(f.blockers), ==, 1);
-    vfio_irq_fwd_disable(&b);
+    g_assert_true(vfio_irq_fwd_enable_guest(&b, 60, &error_abort));
+    g_assert_true(vfio_irq_fwd_enable_guest(&c, 61, &error_abort));
+    g_assert_cmpint(a.mode, ==, VFIO_IRQ_MODE_FORWARDED);
+    g_assert_cmpint(b.mode, ==, VFIO_IRQ_MODE_POSTED);
+    g_assert_cmpint(c.mode, ==, VFIO_IRQ_MODE_IRQFD);
     g_assert_null(f.blockers);
 
-    /* --only-migratable: auto falls back and says why. */
-    f.fault = F_BLOCKER;
-    f.err = EACCES;
-    g_assert_true(vfio_irq_fwd_enable(&a, 40, &error_abort));
+    migration_event(MIG_EVENT_PRECOPY_SETUP);
+    g_assert_cmpint(f.refreshes, ==, 2);
     g_assert_cmpint(a.mode, ==, VFIO_IRQ_MODE_IRQFD_RESAMPLE);
-    g_assert_nonnull(strstr(a.reason, "fake migration-blocker failure"));
+    g_assert_cmpint(b.mode, ==, VFIO_IRQ_MODE_IRQFD);
+    g_assert_true(a.paused && b.paused && !c.paused);
+    g_assert_cmpstr(a.reason, ==, "paused for a migration");
+    g_assert_cmpstr(c.reason, ==, "interrupt remapping blocks the vector");
+    g_assert_cmpint(g_hash_table_size(f.kernel), ==, 0);
+    g_assert_cmpint(f.resamplefds, ==, 1);
+    g_assert_cmpint(f.unmasks, ==, 1);
+
+    /* The guest moves a vector meanwhile: it stays off its fast path. */
+    g_assert_true(vfio_irq_fwd_update(&b, 62, &error_abort));
+    g_assert_cmpint(b.mode, ==, VFIO_IRQ_MODE_IRQFD);
+    g_assert_true(b.paused);
+    g_assert_cmpint(g_hash_table_size(f.kernel), ==, 0);
+
+    /* Failed or cancelled: back, with the route the guest gave since. */
+    migration_event(MIG_EVENT_PRECOPY_FAILED);
+    g_assert_cmpint(f.refreshes, ==, 4);
+    g_assert_cmpint(a.mode, ==, VFIO_IRQ_MODE_FORWARDED);
+    g_assert_cmpint(b.mode, ==, VFIO_IRQ_MODE_POSTED);
+    g_assert_cmpint(c.mode, ==, VFIO_IRQ_MODE_IRQFD);
+    g_assert_false(a.paused || b.paused || c.paused);
+    g_assert_cmpint(GPOINTER_TO_UINT(g_hash_table_lookup(f.kernel,
+                                     GUINT_TO_POINTER(2 << 16))), ==, 62 + 1);
+    g_assert_cmpint(g_hash_table_size(f.kernel), ==, 2);
+    g_assert_cmpint(f.resamplefds + f.unmasks, ==, 0);
+
+    /* Done: the source keeps its fallback paths. */
+    migration_event(MIG_EVENT_PRECOPY_SETUP);
+    migration_event(MIG_EVENT_PRECOPY_DONE);
+    g_assert_cmpint(g_hash_table_size(f.kernel), ==, 0);
+    g_assert_cmpint(a.mode, ==, VFIO_IRQ_MODE_IRQFD_RESAMPLE);
+    vm_handler(NULL, true, RUN_STATE_RUNNING);
+    g_assert_cmpint(a.mode, ==, VFIO_IRQ_MODE_IRQFD_RESAMPLE);
+    vfio_irq_fwd_dev_exit(&dev);
+    g_assert_cmpint(f.irqfds + f.triggers + f.unmasks, ==, 0);
     g_assert_null(f.blockers);
+
+    /* A later migration that fails ends the pause (for the next tests). */
+    migration_event(MIG_EVENT_PRECOPY_FAILED);
+}
+
+/*
+ * Migration, destination side: IRQs set up while the state loads take
+ * their fallback (no error under "on") and are forwarded once the VM
+ * runs; "on" still refuses a destination kernel without the API.
+ */
+static void test_migration_destination(void)
+{
+    VFIOIrqFwdDev dev;
+    VFIOIrqFwd fwd;
+    Error *err = NULL;
+
+    fake_reset(F_NONE, 0);
+    fake_runstate = RUN_STATE_INMIGRATE;
+    setup(&dev, &fwd, ON_OFF_AUTO_ON, VFIO_IRQ_KIND_LEVEL);
+    g_assert_true(vfio_irq_fwd_enable(&fwd, 40, &error_abort));
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_IRQFD_RESAMPLE);
+    g_assert_true(fwd.paused);
+    g_assert_cmpint(f.kernel_calls, ==, 0);
+    assert_resources(&fwd);
+
+    /* Loaded; a VM that has not started yet changes nothing. */
+    vm_handler(NULL, false, RUN_STATE_PAUSED);
+    g_assert_cmpint(f.refreshes, ==, 0);
+    fake_runstate = RUN_STATE_RUNNING;
+    vm_handler(NULL, true, RUN_STATE_RUNNING);
+    g_assert_cmpint(f.refreshes, ==, 1);
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_FORWARDED);
+    g_assert_false(fwd.paused);
+    assert_resources(&fwd);
+
+    /* A stop and a start later: nothing to do. */
+    vm_handler(NULL, false, RUN_STATE_PAUSED);
+    vm_handler(NULL, true, RUN_STATE_RUNNING);
+    g_assert_cmpint(f.refreshes, ==, 1);
+    vfio_irq_fwd_dev_exit(&dev);
+    assert_resources(&fwd);
+
+    fake_reset(F_PROBE, ENXIO);
+    fake_runstate = RUN_STATE_INMIGRATE;
+    setup(&dev, &fwd, ON_OFF_AUTO_ON, VFIO_IRQ_KIND_LEVEL);
+    g_assert_false(vfio_irq_fwd_enable(&fwd, 40, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "does not implement"));
+    error_free(err);
+    g_assert_false(fwd.paused);
+    assert_resources(&fwd);
+    vfio_irq_fwd_dev_exit(&dev);
+    fake_runstate = RUN_STATE_RUNNING;
+}
+
+/*
+ * Under "on", a vector that cannot be posted is reported once per reason
+ * and state change, not each time the guest unmasks or moves it.
+ */
+static void test_on_report_once(void)
+{
+    if (g_test_subprocess()) {
+        VFIOIrqFwdDev dev;
+        VFIOIrqFwd fwd;
+
+        fake_reset(F_POST, EBUSY);
+        setup(&dev, &fwd, ON_OFF_AUTO_ON, VFIO_IRQ_KIND_MSI);
+        for (int i = 0; i < 100; i++) {
+            g_assert_true(vfio_irq_fwd_update(&fwd, 60 + i % 2,
+                                              &error_abort));
+            g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_IRQFD);
+            vfio_irq_fwd_disable(&fwd);
+        }
+        f.err = EINVAL;         /* another reason */
+        g_assert_true(vfio_irq_fwd_update(&fwd, 60, &error_abort));
+        g_assert_true(vfio_irq_fwd_update(&fwd, 60, &error_abort));
+        f.fault = F_NONE;       /* posted, then failing again */
+        g_assert_true(vfio_irq_fwd_update(&fwd, 60, &error_abort));
+        g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_POSTED);
+        f.fault = F_POST;
+        g_assert_true(vfio_irq_fwd_update(&fwd, 60, &error_abort));
+        g_assert_true(vfio_irq_fwd_update(&fwd, 61, &error_abort));
+        vfio_irq_fwd_dev_exit(&dev);
+        assert_resources(&fwd);
+        return;
+    }
+    g_test_trap_subprocess(NULL, 0, 0);
+    g_test_trap_assert_passed();
+    g_test_trap_assert_stderr("*cannot be posted*Device or resource busy*"
+                              "cannot be posted*Invalid argument*"
+                              "cannot be posted*Invalid argument*");
+    g_test_trap_assert_stderr_unmatched("*cannot be posted*cannot be posted*"
+                                        "cannot be posted*cannot be posted*");
+}
+
+/*
+ * x-forward=on at realize, for IRQs the guest enables only later: the
+ * kernel is asked, and a device with no such IRQ is refused.
+ */
+static void test_probe_at_realize(void)
+{
+    VFIOIrqFwdDev dev;
+    Error *err = NULL;
+
+    fake_reset(F_PROBE, ENXIO);
+    vfio_irq_fwd_dev_init(&dev, NULL, "fake0", VFIO_FD, KVM_FD,
+                          ON_OFF_AUTO_ON, &fake_ops);
+    g_assert_false(vfio_irq_fwd_probe(&dev, VFIO_IRQ_KIND_MSI, NULL, &err));
+    g_assert_true(g_str_has_prefix(error_get_pretty(err),
+                                   "x-forward=on: kvm-vfio IRQ post: the "
+                                   "kernel does not implement"));
+    error_free_or_abort(&err);
+    g_assert_false(vfio_irq_fwd_probe(&dev, VFIO_IRQ_KIND_LEVEL,
+                                      "the device has no INTx pin", &err));
+    g_assert_cmpstr(error_get_pretty(err), ==,
+                    "x-forward=on: the device has no INTx pin");
+    error_free_or_abort(&err);
+    dev.policy = ON_OFF_AUTO_AUTO;
+    g_assert_true(vfio_irq_fwd_probe(&dev, VFIO_IRQ_KIND_MSI, "none",
+                                     &error_abort));
+    vfio_irq_fwd_dev_exit(&dev);
+
+    fake_reset(F_NONE, 0);
+    vfio_irq_fwd_dev_init(&dev, NULL, "fake0", VFIO_FD, KVM_FD,
+                          ON_OFF_AUTO_ON, &fake_ops);
+    g_assert_true(vfio_irq_fwd_probe(&dev, VFIO_IRQ_KIND_MSI, NULL,
+                                     &error_abort));
+    dev.kvm_fd = -1;
+    g_assert_false(vfio_irq_fwd_probe(&dev, VFIO_IRQ_KIND_LEVEL, NULL, &err));
+    g_assert_cmpstr(error_get_pretty(err), ==,
+                    "x-forward=on: there is no kvm-vfio device");
+    error_free(err);
     vfio_irq_fwd_dev_exit(&dev);
 }
 
@@ -762,8 +968,6 @@ static void test_churn(void)
         f.fault = F_NONE;
         churn_check(fwd, model, enabled);
         max_posted = MAX(max_posted, g_hash_table_size(f.kernel));
-        /* One blocker per device with a posted vector, no more. */
-        g_assert_cmpuint(g_slist_length(f.blockers), <=, CHURN_DEVS);
     }
     g_test_message("%d steps: %u enables, %u route changes, %u masks, "
                    "%u failed posts, at most %u vectors posted, "
@@ -797,8 +1001,13 @@ int main(int argc, char **argv)
     g_test_add_func("/vfio-irq-forward/exit", test_exit);
     g_test_add_func("/vfio-irq-forward/update-after-exit",
                     test_update_after_exit);
-    g_test_add_func("/vfio-irq-forward/migration-blocker",
-                    test_migration_blocker);
+    g_test_add_func("/vfio-irq-forward/migration-source",
+                    test_migration_source);
+    g_test_add_func("/vfio-irq-forward/migration-destination",
+                    test_migration_destination);
+    g_test_add_func("/vfio-irq-forward/on-report-once", test_on_report_once);
+    g_test_add_func("/vfio-irq-forward/probe-at-realize",
+                    test_probe_at_realize);
     g_test_add_func("/vfio-irq-forward/churn", test_churn);
     return g_test_run();
 }

@@ -28,6 +28,13 @@ typedef struct VFIOIrqFwdOps {
     /* Give VFIO the unmask eventfd (the resamplefd's other end). */
     bool (*unmask_set)(VFIOIrqFwd *fwd, Error **errp);
     void (*unmask_clear)(VFIOIrqFwd *fwd);
+    /*
+     * Set the IRQ up again as after a guest route change, through the
+     * device's own update path (which calls vfio_irq_fwd_update()), so
+     * that no interrupt is lost while its path changes.  Migration
+     * moves IRQs off and back onto their fast path with it.
+     */
+    void (*refresh)(VFIOIrqFwd *fwd);
 } VFIOIrqFwdOps;
 
 /* Per device: the policy, and what is shared by its IRQs. */
@@ -39,8 +46,6 @@ typedef struct VFIOIrqFwdDev {
     int kvm_fd;                     /* kvm-vfio device fd, -1 if none */
     const VFIOIrqFwdOps *ops;
     bool warned;                    /* one fallback warning per device */
-    unsigned fast_irqs;             /* IRQs forwarded or posted now */
-    Error *migration_blocker;       /* held while fast_irqs > 0 */
     QLIST_HEAD(, VFIOIrqFwd) irqs;
     QTAILQ_ENTRY(VFIOIrqFwdDev) next;
 } VFIOIrqFwdDev;
@@ -62,6 +67,8 @@ struct VFIOIrqFwd {
     bool irqfd_allowed;             /* KVM irqfd usable for this IRQ */
     VfioIrqMode mode;
     char *reason;                   /* why not forwarded/posted, or NULL */
+    char *reported;                 /* the reason last reported, x-forward=on */
+    bool paused;                    /* only a migration keeps it off */
     QLIST_ENTRY(VFIOIrqFwd) next;
 };
 
@@ -82,6 +89,14 @@ void vfio_irq_fwd_dev_exit(VFIOIrqFwdDev *dev);
 bool vfio_irq_fwd_check(const char *name, OnOffAuto policy,
                         const char *blocked, Error **errp);
 
+/*
+ * x-forward=on, at realize, for an IRQ kind that only the guest enables
+ * later (MSI): refuse unless the kernel can make @kind fast.  @none, if
+ * set, says why the device has no IRQ the target could make fast.
+ */
+bool vfio_irq_fwd_probe(VFIOIrqFwdDev *dev, VfioIrqKind kind,
+                        const char *none, Error **errp);
+
 void vfio_irq_fwd_init(VFIOIrqFwd *fwd, VFIOIrqFwdDev *dev, void *opaque,
                        uint32_t index, uint32_t subindex, VfioIrqKind kind);
 /* Disable @fwd and forget it; does nothing if it is not initialized. */
@@ -92,15 +107,19 @@ void vfio_irq_fwd_exit(VFIOIrqFwd *fwd);
  * (level/edge) or posted (MSI), then irqfd(+resamplefd), then userspace.
  * With x-forward=on, failing to forward or post is an error and nothing
  * stays set up.  Set fwd->blocked and fwd->irqfd_allowed first.  Errors
- * name the IRQ and the reason; the caller adds the device.
+ * name the IRQ and the reason; the caller adds the device.  While a
+ * migration runs, or the destination loads one, an IRQ that could be
+ * fast takes its fallback path with fwd->paused set, under any policy,
+ * and is moved back (VFIOIrqFwdOps.refresh) when that ends.
  */
 bool vfio_irq_fwd_enable(VFIOIrqFwd *fwd, int gsi, Error **errp);
 
 /*
  * The same, for an IRQ the guest enables at run time (an MSI vector):
  * there is no one to fail to, and failing would lose the guest's
- * interrupts, so under x-forward=on the reason is reported and the IRQ
- * falls back as under auto.  Fails only if no path at all works.
+ * interrupts, so under x-forward=on the reason is reported (once per IRQ
+ * until it changes) and the IRQ falls back as under auto.  Fails only if
+ * no path at all works.
  */
 bool vfio_irq_fwd_enable_guest(VFIOIrqFwd *fwd, int gsi, Error **errp);
 

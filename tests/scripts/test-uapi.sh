@@ -1,0 +1,43 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# The proposed UAPI exists twice: in QEMU's linux-headers patch and in our
+# reference kernel series.  The attribute numbers and struct
+# kvm_vfio_dev_irq must be the same in both, or QEMU talks past the kernel.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+ok() { echo "ok - $*"; }
+nok() { echo "not ok - $*"; }
+
+# The lines a patch adds to kvm.h that define the API, whitespace folded.
+api() {
+    awk '/^\+\+\+ /{ f = ($2 ~ /linux\/kvm\.h$/) } f && /^\+/' "$1" |
+        sed 's/^+//; s/[[:space:]]\+/ /g; s/ *$//' |
+        awk '/^#define KVM_DEV_VFIO_DEVICE/ { print; next }
+             /^struct kvm_vfio_dev_irq/ { s = 1 }
+             s { print } s && /^};/ { s = 0 }'
+}
+
+qemu_patch=$(ls "$top"/patches/*linux-headers-Add-the-proposed-kvm-vfio*.patch)
+kernel_patch=$(grep -l '^+#define  *KVM_DEV_VFIO_DEVICE[[:space:]]' \
+               "$top"/kernel/patches/*.patch | head -1)
+q=$(api "$qemu_patch") k=$(api "$kernel_patch")
+nq=$(grep -c '^#define KVM_DEV_VFIO_DEVICE' <<<"$q")
+if [ "$nq" -eq 5 ] && grep -q '^struct kvm_vfio_dev_irq {' <<<"$q" &&
+   [ "$q" = "$k" ]; then
+    ok "the linux-headers patch and the kernel series define the same API ($nq constants, struct kvm_vfio_dev_irq)"
+else
+    nok "the linux-headers patch and the kernel series differ:"
+    diff <(echo "$q") <(echo "$k") | sed 's/^/#   /'
+fi
+
+# The check itself: a changed number must show.
+t=$(mktemp)
+trap 'rm -f "$t"' EXIT
+sed 's/^\(+#define   KVM_DEV_VFIO_DEVICE_POST_IRQ[[:space:]]*\)3/\15/' \
+    "$qemu_patch" > "$t"
+if [ "$(api "$t")" != "$k" ]; then
+    ok "a changed attribute number is told apart"
+else
+    nok "a changed attribute number went unnoticed"
+fi
