@@ -404,7 +404,8 @@ static void vfio_pci_msi_fwd_resync(VFIOPCIDevice *vdev, int nr, bool lazy)
     }
     fwd->blocked = blocked;
     fwd->irqfd_allowed = vector->virq >= 0;
-    if (!vfio_irq_fwd_update(fwd, vector->virq, &err)) {
+    /* Without a KVM route virq holds an errno (e.g. -ENOSYS without KVM). */
+    if (!vfio_irq_fwd_update(fwd, MAX(vector->virq, -1), &err)) {
         error_reportf_err(err, VFIO_MSG_PREFIX, vdev->vbasedev.name);
     }
 }
