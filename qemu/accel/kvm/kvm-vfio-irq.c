@@ -96,8 +96,9 @@ static const char *kvm_vfio_irq_reason(int err)
         return "the VFIO device is not registered with this VM's kvm-vfio "
                "device";
     case EBUSY:
-        return "the IRQ is already forwarded or posted, or a resamplefd or "
-               "unmask eventfd is still attached";
+        return "the IRQ is busy: forwarded or posted already, its host line "
+               "shared with another handler, or a resamplefd or unmask "
+               "eventfd still attached";
     case EFAULT:
         return "the kernel could not read the request";
     default:
@@ -130,9 +131,9 @@ bool kvm_vfio_irq_supported(int kvm_vfio_fd, KVMVFIOIrqOp op, Error **errp)
     return true;
 }
 
-bool kvm_vfio_irq_request(int kvm_vfio_fd, KVMVFIOIrqOp op, int vfio_dev_fd,
-                          uint32_t index, uint32_t start, uint32_t count,
-                          const uint32_t *gsi, Error **errp)
+int kvm_vfio_irq_request(int kvm_vfio_fd, KVMVFIOIrqOp op, int vfio_dev_fd,
+                         uint32_t index, uint32_t start, uint32_t count,
+                         const uint32_t *gsi, Error **errp)
 {
     g_autofree struct kvm_vfio_dev_irq *req = NULL;
     size_t argsz;
@@ -144,7 +145,7 @@ bool kvm_vfio_irq_request(int kvm_vfio_fd, KVMVFIOIrqOp op, int vfio_dev_fd,
         error_setg(errp, "kvm-vfio IRQ %s: invalid request (fd %d, index %u, "
                    "start %u, count %u)", kvm_vfio_irq_ops[op].name,
                    vfio_dev_fd, index, start, count);
-        return false;
+        return -EINVAL;
     }
 
     argsz = sizeof(*req) + count * sizeof(req->gsi[0]);
@@ -164,9 +165,9 @@ bool kvm_vfio_irq_request(int kvm_vfio_fd, KVMVFIOIrqOp op, int vfio_dev_fd,
         error_setg_errno(errp, -ret, "kvm-vfio IRQ %s (index %u, start %u, "
                          "count %u): %s", kvm_vfio_irq_ops[op].name, index,
                          start, count, kvm_vfio_irq_reason(-ret));
-        return false;
+        return ret;
     }
-    return true;
+    return 0;
 }
 
 /*

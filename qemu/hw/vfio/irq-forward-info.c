@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * x-query-vfio-irqs and "info vfio-irqs": how each VFIO device IRQ
+ * query-vfio-irqs and "info vfio-irqs": how each VFIO device IRQ
  * reaches the guest, and why not through the fastest path.
  */
 
@@ -34,7 +34,7 @@ static VfioIrqDeviceInfo *vfio_irq_fwd_dev_info(VFIOIrqFwdDev *dev)
     info->name = g_strdup(dev->name);
     info->qom_path = dev->owner ? object_get_canonical_path(dev->owner) :
                      g_strdup("");
-    info->x_forward = dev->policy;
+    info->forward = dev->policy;
 
     /* In VFIO's order, whatever order the device registered them in. */
     QLIST_FOREACH(fwd, &dev->irqs, next) {
@@ -48,8 +48,10 @@ static VfioIrqDeviceInfo *vfio_irq_fwd_dev_info(VFIOIrqFwdDev *dev)
         irq->index = fwd->index;
         irq->subindex = fwd->subindex;
         irq->kind = fwd->kind;
-        irq->has_gsi = fwd->gsi >= 0;
-        irq->gsi = fwd->gsi;
+        if (fwd->gsi >= 0) {
+            irq->has_gsi = true;
+            irq->gsi = fwd->gsi;
+        }
         irq->mode = fwd->mode;
         irq->reason = g_strdup(fwd->reason);
         QAPI_LIST_APPEND(tail, irq);
@@ -57,7 +59,7 @@ static VfioIrqDeviceInfo *vfio_irq_fwd_dev_info(VFIOIrqFwdDev *dev)
     return info;
 }
 
-VfioIrqDeviceInfoList *qmp_x_query_vfio_irqs(Error **errp)
+VfioIrqDeviceInfoList *qmp_query_vfio_irqs(Error **errp)
 {
     VfioIrqDeviceInfoList *list = NULL, **tail = &list;
     VFIOIrqFwdDev *dev = NULL;
@@ -70,7 +72,7 @@ VfioIrqDeviceInfoList *qmp_x_query_vfio_irqs(Error **errp)
 
 void hmp_info_vfio_irqs(Monitor *mon, const QDict *qdict)
 {
-    g_autoptr(VfioIrqDeviceInfoList) list = qmp_x_query_vfio_irqs(NULL);
+    g_autoptr(VfioIrqDeviceInfoList) list = qmp_query_vfio_irqs(NULL);
     VfioIrqDeviceInfoList *d;
     VfioIrqInfoList *i;
 
@@ -81,11 +83,11 @@ void hmp_info_vfio_irqs(Monitor *mon, const QDict *qdict)
     for (d = list; d; d = d->next) {
         monitor_printf(mon, "%s (%s): x-forward=%s\n", d->value->name,
                        d->value->qom_path,
-                       OnOffAuto_str(d->value->x_forward));
+                       OnOffAuto_str(d->value->forward));
         for (i = d->value->irqs; i; i = i->next) {
             VfioIrqInfo *irq = i->value;
             g_autofree char *gsi = irq->has_gsi ?
-                g_strdup_printf("%" PRId64, irq->gsi) : g_strdup("-");
+                g_strdup_printf("%" PRIu32, irq->gsi) : g_strdup("-");
 
             monitor_printf(mon, "  IRQ %u.%u %-5s gsi %-4s %s%s%s%s\n",
                            irq->index, irq->subindex,

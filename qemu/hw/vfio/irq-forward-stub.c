@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * x-query-vfio-irqs and "info vfio-irqs" in builds without VFIO.
+ * query-vfio-irqs and "info vfio-irqs" in builds without VFIO.
  */
 
 #include "qemu/osdep.h"
@@ -9,7 +9,7 @@
 #include "monitor/hmp.h"
 #include "monitor/monitor.h"
 
-VfioIrqDeviceInfoList *qmp_x_query_vfio_irqs(Error **errp)
+VfioIrqDeviceInfoList *qmp_query_vfio_irqs(Error **errp)
 {
     return NULL;
 }

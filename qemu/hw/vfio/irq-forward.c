@@ -47,9 +47,26 @@ static QTAILQ_HEAD(, VFIOIrqFwdDev) fwd_devs =
 static bool kvm_step(VFIOIrqFwd *fwd, KVMVFIOIrqOp op, Error **errp)
 {
     uint32_t gsi = fwd->gsi;
+    Error *err = NULL;
+    int ret;
 
-    return kvm_vfio_irq_request(fwd->dev->kvm_fd, op, fwd->dev->vfio_fd,
-                                fwd->index, fwd->subindex, 1, &gsi, errp);
+    ret = kvm_vfio_irq_request(fwd->dev->kvm_fd, op, fwd->dev->vfio_fd,
+                               fwd->index, fwd->subindex, 1, &gsi, &err);
+    /*
+     * EBUSY has three causes (design note).  The steps before FORWARD and
+     * POST attach no resamplefd or unmask eventfd, and this IRQ is not
+     * forwarded or posted here: the kernel means one of the other two.
+     */
+    if (ret == -EBUSY &&
+        (op == KVM_VFIO_IRQ_FORWARD || op == KVM_VFIO_IRQ_POST)) {
+        error_free(err);
+        error_setg_errno(errp, EBUSY, "kvm-vfio IRQ %s: the host IRQ line "
+                         "is shared with another handler, or another user "
+                         "forwards or posts it", kvm_vfio_irq_op_name(op));
+        return false;
+    }
+    error_propagate(errp, err);
+    return ret == 0;
 }
 
 static bool step_do(VFIOIrqFwd *fwd, VFIOIrqStep step, Error **errp)
@@ -290,6 +307,31 @@ static bool enable(VFIOIrqFwd *fwd, int gsi, bool strict, Error **errp)
     trace_vfio_irq_fwd_fall_back(dev->name, fwd->index, fwd->subindex,
                                  fwd->reason);
     if (!fall_back(fwd, errp)) {
+        error_prepend(errp, "IRQ %u.%u: ", fwd->index, fwd->subindex);
+        return false;
+    }
+    /* QEMU cannot know otherwise, so it must not claim otherwise. */
+    if (fwd->kind == VFIO_IRQ_KIND_MSI && fwd->mode == VFIO_IRQ_MODE_IRQFD) {
+        char *r = g_strdup_printf("%s; the kernel may still deliver it "
+                                  "directly (IRQ bypass)", fwd->reason);
+
+        g_free(fwd->reason);
+        fwd->reason = r;
+    }
+    return true;
+}
+
+bool vfio_irq_fwd_hold(VFIOIrqFwd *fwd, const char *why, Error **errp)
+{
+    if (!fwd->dev) {
+        return true;
+    }
+    vfio_irq_fwd_disable(fwd);
+    fwd->gsi = -1;
+    fwd->paused = false;
+    g_free(fwd->reason);
+    fwd->reason = g_strdup(why);
+    if (!enter_mode(fwd, VFIO_IRQ_MODE_USERSPACE, errp)) {
         error_prepend(errp, "IRQ %u.%u: ", fwd->index, fwd->subindex);
         return false;
     }

@@ -29,7 +29,7 @@
 static const char *vfio_pci_fwd_unsupported(bool msi)
 {
 #if defined(TARGET_AARCH64) || defined(TARGET_ARM)
-    return msi ? "ARM has no MSI posting" : NULL;
+    return msi ? "no kvm-vfio MSI posting on ARM" : NULL;
 #elif defined(TARGET_I386)
     return msi ? NULL : "x86 has no wired IRQ forwarding";
 #else
@@ -376,6 +376,21 @@ static const char *vfio_pci_msi_unpostable(VFIOPCIDevice *vdev, int nr)
 #endif
 }
 
+/*
+ * pci.c pointed VFIO's trigger for vector @nr at QEMU (a masked MSI-X
+ * vector): QEMU delivers it, and keeps it pending while masked.
+ */
+void vfio_pci_msi_fwd_hold(VFIOPCIDevice *vdev, int nr)
+{
+    Error *err = NULL;
+
+    if (vdev->msi_vectors[nr].use &&
+        !vfio_irq_fwd_hold(&vdev->msi_vectors[nr].fwd, "masked: QEMU keeps "
+                           "its interrupts pending", &err)) {
+        error_reportf_err(err, VFIO_MSG_PREFIX, vdev->vbasedev.name);
+    }
+}
+
 static void vfio_pci_msi_fwd_resync(VFIOPCIDevice *vdev, int nr, bool lazy)
 {
     VFIOMSIVector *vector = &vdev->msi_vectors[nr];
@@ -388,11 +403,14 @@ static void vfio_pci_msi_fwd_resync(VFIOPCIDevice *vdev, int nr, bool lazy)
     }
     /* A masked MSI-X vector fires through QEMU, for the PBA: no posting. */
     if (vdev->interrupt == VFIO_INT_MSIX && msix_is_masked(&vdev->pdev, nr)) {
-        vfio_irq_fwd_disable(fwd);
+        vfio_pci_msi_fwd_hold(vdev, nr);
         return;
     }
-    blocked = vfio_pci_fwd_blocked(vdev, fwd->index) ?:
-              vfio_pci_msi_unpostable(vdev, nr);
+    blocked = vfio_pci_fwd_blocked(vdev, fwd->index);
+    /* Translate the route only when posting is an option at all. */
+    if (!blocked && !fwd->unsupported && vdev->forward != ON_OFF_AUTO_OFF) {
+        blocked = vfio_pci_msi_unpostable(vdev, nr);
+    }
     /*
      * On a remapping change, leave alone what pci.c has taken down, and a
      * vector kept from posting for a reason the change did not touch.

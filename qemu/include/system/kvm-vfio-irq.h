@@ -60,11 +60,13 @@ bool kvm_vfio_irq_supported(int kvm_vfio_fd, KVMVFIOIrqOp op, Error **errp);
  * @gsi: guest GSI of each sub-index (@count entries)
  * @errp: set, with the errno and a reason, on failure
  *
- * Returns true on success.  On failure the kernel has changed nothing.
+ * Returns 0 on success, else a negative errno (the caller may know better
+ * than the errno alone what the kernel means).  On failure the kernel has
+ * changed nothing.
  */
-bool kvm_vfio_irq_request(int kvm_vfio_fd, KVMVFIOIrqOp op, int vfio_dev_fd,
-                          uint32_t index, uint32_t start, uint32_t count,
-                          const uint32_t *gsi, Error **errp);
+int kvm_vfio_irq_request(int kvm_vfio_fd, KVMVFIOIrqOp op, int vfio_dev_fd,
+                         uint32_t index, uint32_t start, uint32_t count,
+                         const uint32_t *gsi, Error **errp);
 
 /**
  * kvm_vfio_irq_msi_unpostable: why the kernel cannot post an x86 MSI route

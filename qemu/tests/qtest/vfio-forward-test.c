@@ -3,7 +3,7 @@
  *
  * x-forward on VFIO devices, as a user meets it: the property is listed,
  * bad values and contradictory combinations make QEMU exit with a message
- * naming the device, the property and the reason; x-query-vfio-irqs and
+ * naming the device, the property and the reason; query-vfio-irqs and
  * "info vfio-irqs" are there and answer.
  */
 
@@ -61,7 +61,7 @@ static void test_query(void)
     QLIST_FOREACH_ENTRY(qdict_get_qlist(resp, "return"), e) {
         QDict *ent = qobject_to(QDict, qlist_entry_obj(e));
 
-        if (g_str_equal(qdict_get_str(ent, "name"), "x-query-vfio-irqs")) {
+        if (g_str_equal(qdict_get_str(ent, "name"), "query-vfio-irqs")) {
             QList *feat = qdict_get_qlist(ent, "features");
 
             g_assert_cmpstr(qdict_get_str(ent, "meta-type"), ==, "command");
@@ -75,7 +75,7 @@ static void test_query(void)
     qobject_unref(resp);
 
     /* No VFIO device: an empty list, not an error. */
-    resp = qtest_qmp(qts, "{'execute': 'x-query-vfio-irqs'}");
+    resp = qtest_qmp(qts, "{'execute': 'query-vfio-irqs'}");
     g_assert(qdict_haskey(resp, "return"));
     g_assert_true(qlist_empty(qdict_get_qlist(resp, "return")));
     qobject_unref(resp);
@@ -157,7 +157,7 @@ static void test_hotplug(const void *data)
                      "  'type'}}");
     g_assert_true(qdict_haskey(resp, "error"));
     qobject_unref(resp);
-    resp = qtest_qmp(qts, "{'execute': 'x-query-vfio-irqs'}");
+    resp = qtest_qmp(qts, "{'execute': 'query-vfio-irqs'}");
     g_assert_true(qlist_empty(qdict_get_qlist(resp, "return")));
     qobject_unref(resp);
     qtest_quit(qts);

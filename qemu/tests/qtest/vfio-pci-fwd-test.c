@@ -277,10 +277,10 @@ static void test_msix(void)
     g_assert_cmpint(teardown, >, down);
 }
 
-/* The devices x-query-vfio-irqs lists. */
+/* The devices query-vfio-irqs lists. */
 static int query_devices(QTestState *qts)
 {
-    QDict *resp = qtest_qmp(qts, "{'execute': 'x-query-vfio-irqs'}");
+    QDict *resp = qtest_qmp(qts, "{'execute': 'query-vfio-irqs'}");
     int n = qlist_size(qdict_get_qlist(resp, "return"));
 
     qobject_unref(resp);

@@ -114,8 +114,8 @@ static void test_request_layout(void)
     const uint32_t gsi[] = { 40, 41, 42 };
 
     fake_reset(0);
-    g_assert_true(kvm_vfio_irq_request(9, KVM_VFIO_IRQ_POST, 23, 2, 5, 3, gsi,
-                                       &error_abort));
+    g_assert_cmpint(kvm_vfio_irq_request(9, KVM_VFIO_IRQ_POST, 23, 2, 5, 3,
+                                         gsi, &error_abort), ==, 0);
     g_assert_cmpint(fake.calls, ==, 1);
     g_assert_cmpint(fake.dev_fd, ==, 9);
     g_assert_cmpint(fake.group, ==, KVM_DEV_VFIO_DEVICE);
@@ -139,7 +139,7 @@ static void test_request_errors(void)
         { EINVAL, "cannot be forwarded" },
         { EBADF, "not registered" },
         { EPERM, "not registered" },
-        { EBUSY, "resamplefd" },
+        { EBUSY, "shared with another handler" },
         { EFAULT, "could not read" },
         { EIO, "unexpected" },
     };
@@ -153,8 +153,8 @@ static void test_request_errors(void)
             const char *msg;
 
             fake_reset(-cases[i].err);
-            g_assert_false(kvm_vfio_irq_request(9, op, 23, 0, 0, 1, &gsi,
-                                                &err));
+            g_assert_cmpint(kvm_vfio_irq_request(9, op, 23, 0, 0, 1, &gsi,
+                                                 &err), ==, -cases[i].err);
             g_assert_cmpint(fake.calls, ==, 1);
             g_assert_nonnull(err);
             msg = error_get_pretty(err);
@@ -173,18 +173,19 @@ static void test_request_invalid(void)
     Error *err = NULL;
 
     fake_reset(0);
-    g_assert_false(kvm_vfio_irq_request(9, KVM_VFIO_IRQ_FORWARD, 23, 0, 0, 0,
-                                        &gsi, &err));
+    g_assert_cmpint(kvm_vfio_irq_request(9, KVM_VFIO_IRQ_FORWARD, 23, 0, 0, 0,
+                                         &gsi, &err), ==, -EINVAL);
     error_free_or_abort(&err);
-    g_assert_false(kvm_vfio_irq_request(9, KVM_VFIO_IRQ_FORWARD, 23, 0,
-                                        UINT32_MAX, 1, &gsi, &err));
+    g_assert_cmpint(kvm_vfio_irq_request(9, KVM_VFIO_IRQ_FORWARD, 23, 0,
+                                         UINT32_MAX, 1, &gsi, &err), ==,
+                    -EINVAL);
     error_free_or_abort(&err);
-    g_assert_false(kvm_vfio_irq_request(9, KVM_VFIO_IRQ_FORWARD, 23, 0, 0,
-                                        KVM_VFIO_IRQ_MAX_COUNT + 1, &gsi,
-                                        &err));
+    g_assert_cmpint(kvm_vfio_irq_request(9, KVM_VFIO_IRQ_FORWARD, 23, 0, 0,
+                                         KVM_VFIO_IRQ_MAX_COUNT + 1, &gsi,
+                                         &err), ==, -EINVAL);
     error_free_or_abort(&err);
-    g_assert_false(kvm_vfio_irq_request(9, KVM_VFIO_IRQ_FORWARD, -1, 0, 0, 1,
-                                        &gsi, &err));
+    g_assert_cmpint(kvm_vfio_irq_request(9, KVM_VFIO_IRQ_FORWARD, -1, 0, 0, 1,
+                                         &gsi, &err), ==, -EINVAL);
     error_free_or_abort(&err);
     g_assert_cmpint(fake.calls, ==, 0);
 }
@@ -200,8 +201,8 @@ static void test_ioctl_backend(void)
     kvm_vfio_irq_set_backend(NULL);
     g_assert_false(kvm_vfio_irq_supported(fd, KVM_VFIO_IRQ_FORWARD, &err));
     error_free_or_abort(&err);
-    g_assert_false(kvm_vfio_irq_request(fd, KVM_VFIO_IRQ_FORWARD, fd, 0, 0, 1,
-                                        &gsi, &err));
+    g_assert_cmpint(kvm_vfio_irq_request(fd, KVM_VFIO_IRQ_FORWARD, fd, 0, 0,
+                                         1, &gsi, &err), ==, -ENOTTY);
     g_assert_nonnull(strstr(error_get_pretty(err), g_strerror(ENOTTY)));
     error_free(err);
     close(fd);

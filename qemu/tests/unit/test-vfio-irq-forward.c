@@ -850,6 +850,75 @@ static void test_probe_at_realize(void)
     vfio_irq_fwd_dev_exit(&dev);
 }
 
+/* What users read must be true (design note, "Semantics" and "x86"). */
+static void test_reasons(void)
+{
+    VFIOIrqFwdDev dev;
+    VFIOIrqFwd fwd;
+
+    /* EBUSY on FORWARD: QEMU attached no resamplefd, so not that. */
+    fake_reset(F_FORWARD, EBUSY);
+    setup(&dev, &fwd, ON_OFF_AUTO_AUTO, VFIO_IRQ_KIND_LEVEL);
+    g_assert_true(vfio_irq_fwd_enable(&fwd, 40, &error_abort));
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_IRQFD_RESAMPLE);
+    g_assert_nonnull(strstr(fwd.reason, "shared with another handler"));
+    g_assert_null(strstr(fwd.reason, "resamplefd"));
+    g_assert_nonnull(strstr(fwd.reason, g_strerror(EBUSY)));
+    vfio_irq_fwd_dev_exit(&dev);
+
+    /* An MSI QEMU did not post may still be posted by the kernel. */
+    fake_reset(F_PROBE, ENXIO);
+    setup(&dev, &fwd, ON_OFF_AUTO_AUTO, VFIO_IRQ_KIND_MSI);
+    g_assert_true(vfio_irq_fwd_enable(&fwd, 60, &error_abort));
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_IRQFD);
+    g_assert_nonnull(strstr(fwd.reason, "does not implement"));
+    g_assert_nonnull(strstr(fwd.reason, "may still deliver it directly"));
+    vfio_irq_fwd_dev_exit(&dev);
+
+    /* ... but not one QEMU delivers itself. */
+    setup(&dev, &fwd, ON_OFF_AUTO_AUTO, VFIO_IRQ_KIND_MSI);
+    fwd.irqfd_allowed = false;
+    g_assert_true(vfio_irq_fwd_enable(&fwd, -1, &error_abort));
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_USERSPACE);
+    g_assert_null(strstr(fwd.reason, "deliver it directly"));
+    vfio_irq_fwd_dev_exit(&dev);
+}
+
+/*
+ * A masked MSI-X vector: QEMU takes its interrupts (for the PBA), so its
+ * mode is userspace, not disabled; no error under "on"; unmasked, it is
+ * posted again.
+ */
+static void test_hold(void)
+{
+    VFIOIrqFwdDev dev;
+    VFIOIrqFwd fwd;
+    Error *err = NULL;
+
+    fake_reset(F_NONE, 0);
+    setup(&dev, &fwd, ON_OFF_AUTO_ON, VFIO_IRQ_KIND_MSI);
+    g_assert_true(vfio_irq_fwd_enable_guest(&fwd, 60, &error_abort));
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_POSTED);
+    g_assert_true(vfio_irq_fwd_hold(&fwd, "masked", &error_abort));
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_USERSPACE);
+    g_assert_cmpstr(fwd.reason, ==, "masked");
+    g_assert_null(fwd.reported);
+    assert_resources(&fwd);
+    g_assert_true(vfio_irq_fwd_update(&fwd, 60, &error_abort));
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_POSTED);
+    assert_resources(&fwd);
+
+    /* QEMU cannot even take it: an error naming the IRQ, nothing held. */
+    f.fault = F_TRIGGER_USER;
+    f.err = EBADF;
+    g_assert_false(vfio_irq_fwd_hold(&fwd, "masked", &err));
+    g_assert_true(g_str_has_prefix(error_get_pretty(err), "IRQ 2.0: "));
+    error_free(err);
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_DISABLED);
+    assert_resources(&fwd);
+    vfio_irq_fwd_dev_exit(&dev);
+}
+
 /*
  * Route churn, as a guest makes it on x86: vectors of several devices
  * enabled, masked, re-targeted (a new KVM route: vector, affinity) or
@@ -1008,6 +1077,8 @@ int main(int argc, char **argv)
     g_test_add_func("/vfio-irq-forward/on-report-once", test_on_report_once);
     g_test_add_func("/vfio-irq-forward/probe-at-realize",
                     test_probe_at_realize);
+    g_test_add_func("/vfio-irq-forward/reasons", test_reasons);
+    g_test_add_func("/vfio-irq-forward/hold", test_hold);
     g_test_add_func("/vfio-irq-forward/churn", test_churn);
     return g_test_run();
 }

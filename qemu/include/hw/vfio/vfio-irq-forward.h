@@ -127,6 +127,13 @@ bool vfio_irq_fwd_enable_guest(VFIOIrqFwd *fwd, int gsi, Error **errp);
 void vfio_irq_fwd_disable(VFIOIrqFwd *fwd);
 
 /*
+ * QEMU delivers the IRQ itself for now, whatever the policy, because of
+ * @why (e.g. a masked MSI-X vector, which QEMU keeps pending): the
+ * userspace mode, with @why as its reason.  Not a failure to forward.
+ */
+bool vfio_irq_fwd_hold(VFIOIrqFwd *fwd, const char *why, Error **errp);
+
+/*
  * The guest moved the IRQ to @gsi (INTx routing, MSI vector change):
  * re-post or re-forward it, or fall back, as vfio_irq_fwd_enable_guest()
  * would.  On an IRQ that vfio_irq_fwd_exit() has exited (not in use, e.g.
