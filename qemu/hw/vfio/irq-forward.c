@@ -54,15 +54,14 @@ static bool kvm_step(VFIOIrqFwd *fwd, KVMVFIOIrqOp op, Error **errp)
                                fwd->index, fwd->subindex, 1, &gsi, &err);
     /*
      * EBUSY has three causes (design note).  The steps before FORWARD and
-     * POST attach no resamplefd or unmask eventfd, and this IRQ is not
-     * forwarded or posted here: the kernel means one of the other two.
+     * POST attach no resamplefd or unmask eventfd, and unless undoing a
+     * forwarding failed, the kernel holds none of this IRQ: what is left
+     * is a host line shared with another handler.
      */
-    if (ret == -EBUSY &&
-        (op == KVM_VFIO_IRQ_FORWARD || op == KVM_VFIO_IRQ_POST)) {
+    if (ret == -EBUSY && !fwd->undo_failed && op == KVM_VFIO_IRQ_FORWARD) {
         error_free(err);
-        error_setg_errno(errp, EBUSY, "kvm-vfio IRQ %s: the host IRQ line "
-                         "is shared with another handler, or another user "
-                         "forwards or posts it", kvm_vfio_irq_op_name(op));
+        error_setg_errno(errp, EBUSY, "kvm-vfio IRQ forward: the host IRQ "
+                         "line is shared with another handler");
         return false;
     }
     error_propagate(errp, err);
@@ -110,9 +109,13 @@ static void step_undo(VFIOIrqFwd *fwd, VFIOIrqStep step)
         break;
     case STEP_FORWARD:
     case STEP_POST:
-        /* The kernel keeps nothing when this fails; say so and go on. */
+        /*
+         * The API has the kernel end a forwarding by itself before what it
+         * depends on goes; say so and go on.
+         */
         if (!kvm_step(fwd, step == STEP_FORWARD ? KVM_VFIO_IRQ_UNFORWARD :
                       KVM_VFIO_IRQ_UNPOST, &err)) {
+            fwd->undo_failed = true;
             warn_reportf_err(err, "vfio %s: IRQ %u.%u: ", fwd->dev->name,
                              fwd->index, fwd->subindex);
         }
@@ -140,14 +143,19 @@ static bool mode_is_fast(VfioIrqMode mode)
  * forwarded or posted IRQ to another host.  So while a migration runs no
  * IRQ is forwarded or posted: the source moves its IRQs to the irqfd
  * paths (which migrate as upstream's do) when the migration starts, and
- * back if it fails or is cancelled; the destination forwards once its VM
- * runs, after the device and interrupt controller state are loaded.
+ * back if it fails or is cancelled, or when its VM runs again after it
+ * completed; the destination forwards once its VM runs, after the device
+ * and interrupt controller state are loaded.  Loading a snapshot stops
+ * the VM in RESTORE_VM: the same.
  */
 static bool source_migrating;
 
 static bool migration_pauses(void)
 {
-    return source_migrating || runstate_check(RUN_STATE_INMIGRATE);
+    return source_migrating || runstate_check(RUN_STATE_INMIGRATE) ||
+           runstate_check(RUN_STATE_FINISH_MIGRATE) ||
+           runstate_check(RUN_STATE_POSTMIGRATE) ||
+           runstate_check(RUN_STATE_RESTORE_VM);
 }
 
 /* Enter @mode from DISABLED; on failure nothing stays set up. */
@@ -249,6 +257,12 @@ static bool fall_back(VFIOIrqFwd *fwd, Error **errp)
     return enter_mode(fwd, VFIO_IRQ_MODE_USERSPACE, errp);
 }
 
+/* An IRQ's key in dev->reported: it outlives the VFIOIrqFwd. */
+static gpointer reported_key(VFIOIrqFwd *fwd)
+{
+    return GUINT_TO_POINTER(fwd->index << 24 | fwd->subindex);
+}
+
 static bool enable(VFIOIrqFwd *fwd, int gsi, bool strict, Error **errp)
 {
     VFIOIrqFwdDev *dev = fwd->dev;
@@ -266,7 +280,7 @@ static bool enable(VFIOIrqFwd *fwd, int gsi, bool strict, Error **errp)
     } else if (dev->policy == ON_OFF_AUTO_OFF) {
         fwd->reason = g_strdup("x-forward=off");
     } else if (forward(fwd, &kernel_has_api, &err)) {
-        g_clear_pointer(&fwd->reported, g_free);
+        g_hash_table_remove(dev->reported, reported_key(fwd));
         return true;
     } else if (fwd->paused) {
         /* Not a failure, whatever the policy: forwarded again later. */
@@ -284,12 +298,13 @@ static bool enable(VFIOIrqFwd *fwd, int gsi, bool strict, Error **errp)
         }
         /*
          * The guest decides how often this runs (each MSI-X unmask, each
-         * route change): report a reason once, until it changes or the
-         * IRQ is forwarded.
+         * route change, each MSI enable): report a reason once per IRQ of
+         * the device, until it changes or the IRQ is forwarded.
          */
-        if (g_strcmp0(fwd->reported, fwd->reason)) {
-            g_free(fwd->reported);
-            fwd->reported = g_strdup(fwd->reason);
+        if (g_strcmp0(g_hash_table_lookup(dev->reported, reported_key(fwd)),
+                      fwd->reason)) {
+            g_hash_table_insert(dev->reported, reported_key(fwd),
+                                g_strdup(fwd->reason));
             error_reportf_err(err, "vfio %s: ", dev->name);
         } else {
             error_free(err);
@@ -323,18 +338,21 @@ static bool enable(VFIOIrqFwd *fwd, int gsi, bool strict, Error **errp)
 
 bool vfio_irq_fwd_hold(VFIOIrqFwd *fwd, const char *why, Error **errp)
 {
+    Error *err = NULL;
+
     if (!fwd->dev) {
         return true;
     }
     vfio_irq_fwd_disable(fwd);
-    fwd->gsi = -1;
     fwd->paused = false;
     g_free(fwd->reason);
-    fwd->reason = g_strdup(why);
-    if (!enter_mode(fwd, VFIO_IRQ_MODE_USERSPACE, errp)) {
-        error_prepend(errp, "IRQ %u.%u: ", fwd->index, fwd->subindex);
+    if (!enter_mode(fwd, VFIO_IRQ_MODE_USERSPACE, &err)) {
+        fwd->reason = g_strdup(error_get_pretty(err));
+        error_propagate_prepend(errp, err, "IRQ %u.%u: ", fwd->index,
+                                fwd->subindex);
         return false;
     }
+    fwd->reason = g_strdup(why);
     return true;
 }
 
@@ -381,7 +399,6 @@ void vfio_irq_fwd_exit(VFIOIrqFwd *fwd)
     }
     vfio_irq_fwd_disable(fwd);
     g_clear_pointer(&fwd->reason, g_free);
-    g_clear_pointer(&fwd->reported, g_free);
     QLIST_REMOVE(fwd, next);
     fwd->dev = NULL;
 }
@@ -427,20 +444,28 @@ static int vfio_irq_fwd_migration_notify(NotifierWithReturn *n,
         refresh_all(true);
         break;
     default:
-        /* Done: the source's IRQs stay on the fallback paths. */
+        /* Done: the VM stays stopped (POSTMIGRATE) unless resumed. */
+        source_migrating = false;
         break;
     }
     return 0;
 }
 
-static NotifierWithReturn migration_notifier;
+/* One per migration mode: CPR modes must not carry a forwarding either. */
+static NotifierWithReturn migration_notifiers[MIG_MODE__MAX];
 
-/* The destination's VM runs: its state is loaded. */
+/*
+ * The VM runs: a destination's or a snapshot's state is loaded, or a
+ * source runs again after its migration.  The VM stops to load a
+ * snapshot: no IRQ may stay forwarded under the load.
+ */
 static void vfio_irq_fwd_vm_state_change(void *opaque, bool running,
                                          RunState state)
 {
     if (running && !migration_pauses()) {
         refresh_all(true);
+    } else if (!running && migration_pauses()) {
+        refresh_all(false);
     }
 }
 
@@ -457,12 +482,15 @@ void vfio_irq_fwd_dev_init(VFIOIrqFwdDev *dev, Object *owner,
         .vfio_fd = vfio_fd,
         .kvm_fd = kvm_fd,
         .ops = ops,
+        .reported = g_hash_table_new_full(NULL, NULL, NULL, g_free),
     };
     QLIST_INIT(&dev->irqs);
     if (!notifiers_added) {
         qemu_add_exit_notifier(&exit_notifier);
-        migration_add_notifier(&migration_notifier,
-                               vfio_irq_fwd_migration_notify);
+        for (MigMode mode = 0; mode < MIG_MODE__MAX; mode++) {
+            migration_add_notifier_mode(&migration_notifiers[mode],
+                                        vfio_irq_fwd_migration_notify, mode);
+        }
         qemu_add_vm_change_state_handler(vfio_irq_fwd_vm_state_change, NULL);
         notifiers_added = true;
     }
@@ -478,6 +506,7 @@ void vfio_irq_fwd_dev_exit(VFIOIrqFwdDev *dev)
         vfio_irq_fwd_exit(QLIST_FIRST(&dev->irqs));
     }
     QTAILQ_REMOVE(&fwd_devs, dev, next);
+    g_clear_pointer(&dev->reported, g_hash_table_destroy);
     dev->ops = NULL;
 }
 

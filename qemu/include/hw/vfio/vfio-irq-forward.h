@@ -46,6 +46,8 @@ typedef struct VFIOIrqFwdDev {
     int kvm_fd;                     /* kvm-vfio device fd, -1 if none */
     const VFIOIrqFwdOps *ops;
     bool warned;                    /* one fallback warning per device */
+    /* (index, subindex) -> the reason last reported, under x-forward=on */
+    GHashTable *reported;
     QLIST_HEAD(, VFIOIrqFwd) irqs;
     QTAILQ_ENTRY(VFIOIrqFwdDev) next;
 } VFIOIrqFwdDev;
@@ -67,8 +69,8 @@ struct VFIOIrqFwd {
     bool irqfd_allowed;             /* KVM irqfd usable for this IRQ */
     VfioIrqMode mode;
     char *reason;                   /* why not forwarded/posted, or NULL */
-    char *reported;                 /* the reason last reported, x-forward=on */
     bool paused;                    /* only a migration keeps it off */
+    bool undo_failed;               /* an UNFORWARD or UNPOST failed */
     QLIST_ENTRY(VFIOIrqFwd) next;
 };
 
