@@ -172,24 +172,6 @@ int name(const char *path, int flags, ...)                              \
 OPEN_WRAPPER(open)
 OPEN_WRAPPER(open64)
 
-/* glibc's fortified entry points, which its headers do not declare. */
-int __open_2(const char *path, int flags);
-int __open64_2(const char *path, int flags);
-ssize_t __pread64_chk(int fd, void *buf, size_t len, off_t off, size_t size);
-ssize_t __pread_chk(int fd, void *buf, size_t len, off_t off, size_t size);
-
-int __open_2(const char *path, int flags)
-{
-    int fd = fake_open(path);
-
-    return fd != -2 ? fd : real_open(path, flags);
-}
-
-int __open64_2(const char *path, int flags)
-{
-    return __open_2(path, flags);
-}
-
 int close(int fd)
 {
     if (fd >= 0 && fd < MAX_FD) {
@@ -424,6 +406,35 @@ ssize_t pread64(int fd, void *buf, size_t len, off_t off)
     return fake_pread(fd, buf, len, off);
 }
 
+ssize_t pwrite(int fd, const void *buf, size_t len, off_t off)
+{
+    return fake_pwrite(fd, buf, len, off);
+}
+
+ssize_t pwrite64(int fd, const void *buf, size_t len, off_t off)
+{
+    return fake_pwrite(fd, buf, len, off);
+}
+
+/*
+ * glibc's fortified entry points, which QEMU calls when built with
+ * _FORTIFY_SOURCE; glibc declares them only then.
+ */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-prototypes"
+
+int __open_2(const char *path, int flags)
+{
+    int fd = fake_open(path);
+
+    return fd != -2 ? fd : real_open(path, flags);
+}
+
+int __open64_2(const char *path, int flags)
+{
+    return __open_2(path, flags);
+}
+
 ssize_t __pread64_chk(int fd, void *buf, size_t len, off_t off, size_t size)
 {
     return fake_pread(fd, buf, len, off);
@@ -434,12 +445,4 @@ ssize_t __pread_chk(int fd, void *buf, size_t len, off_t off, size_t size)
     return fake_pread(fd, buf, len, off);
 }
 
-ssize_t pwrite(int fd, const void *buf, size_t len, off_t off)
-{
-    return fake_pwrite(fd, buf, len, off);
-}
-
-ssize_t pwrite64(int fd, const void *buf, size_t len, off_t off)
-{
-    return fake_pwrite(fd, buf, len, off);
-}
+#pragma GCC diagnostic pop
