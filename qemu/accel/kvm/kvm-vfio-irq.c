@@ -69,7 +69,7 @@ static struct {
     int ret[KVM_VFIO_IRQ_OP__MAX];
 } probed = { .fd = -1 };
 
-void kvm_vfio_irq_set_backend(const KVMVFIOIrqBackend *b)
+void kvm_vfio_irq_set_test_backend(const KVMVFIOIrqBackend *b)
 {
     backend = b ? b : &kvm_vfio_ioctl_backend;
     memset(&probed, 0, sizeof(probed));

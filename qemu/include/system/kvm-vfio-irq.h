@@ -31,10 +31,11 @@ typedef struct KVMVFIOIrqBackend {
 } KVMVFIOIrqBackend;
 
 /*
- * Install @backend (NULL restores the ioctl backend) and forget what the
- * old one answered.
+ * For unit tests only: play the kernel through @backend (NULL restores
+ * the ioctl backend), and forget what the old one answered.  Nothing in
+ * QEMU itself calls this.
  */
-void kvm_vfio_irq_set_backend(const KVMVFIOIrqBackend *backend);
+void kvm_vfio_irq_set_test_backend(const KVMVFIOIrqBackend *backend);
 
 const char *kvm_vfio_irq_op_name(KVMVFIOIrqOp op);
 

@@ -49,7 +49,7 @@ static void fake_reset(int ret)
 {
     memset(&fake, 0, sizeof(fake));
     fake.ret = ret;
-    kvm_vfio_irq_set_backend(&fake_backend);
+    kvm_vfio_irq_set_test_backend(&fake_backend);
 }
 
 static const uint64_t op_attr[] = {
@@ -198,7 +198,7 @@ static void test_ioctl_backend(void)
     int fd = open("/dev/null", O_RDONLY);
 
     g_assert_cmpint(fd, >=, 0);
-    kvm_vfio_irq_set_backend(NULL);
+    kvm_vfio_irq_set_test_backend(NULL);
     g_assert_false(kvm_vfio_irq_supported(fd, KVM_VFIO_IRQ_FORWARD, &err));
     error_free_or_abort(&err);
     g_assert_cmpint(kvm_vfio_irq_request(fd, KVM_VFIO_IRQ_FORWARD, fd, 0, 0,
@@ -235,7 +235,7 @@ static void test_real_kvm(void)
         return;
     }
 
-    kvm_vfio_irq_set_backend(NULL);
+    kvm_vfio_irq_set_test_backend(NULL);
     for (op = 0; op < KVM_VFIO_IRQ_OP__MAX; op++) {
         Error *err = NULL;
 

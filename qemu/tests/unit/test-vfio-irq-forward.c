@@ -277,7 +277,7 @@ static void fake_reset(int where, int err)
     f.err = err;
     f.kernel = g_hash_table_new(NULL, NULL);
     f.irqs = g_hash_table_new_full(NULL, NULL, NULL, g_free);
-    kvm_vfio_irq_set_backend(&fake_backend);
+    kvm_vfio_irq_set_test_backend(&fake_backend);
 }
 
 /* What each mode must hold, exactly. */
