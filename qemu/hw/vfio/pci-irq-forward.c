@@ -297,20 +297,30 @@ bool vfio_pci_intx_fwd_enable(VFIOPCIDevice *vdev, Error **errp)
     return ok;
 }
 
-void vfio_pci_intx_fwd_update(VFIOPCIDevice *vdev)
+/*
+ * Move INTx to @route, or set it up again on its route (@route may be
+ * &vdev->intx.route): VFIO's INTx masked and QEMU's line lowered
+ * meanwhile, then unmasked so that an interrupt that came in between
+ * fires again.  For guest route changes and migration alike.
+ */
+void vfio_pci_intx_fwd_reroute(VFIOPCIDevice *vdev, const PCIINTxRoute *route)
 {
     Error *err = NULL;
 
+    vfio_mask_single_irqindex(&vdev->vbasedev, VFIO_PCI_INTX_IRQ_INDEX);
+    vdev->intx.pending = false;
+    pci_irq_deassert(&vdev->pdev);
+
+    vdev->intx.route = *route;
     if (!vfio_irq_fwd_update(&vdev->intx.fwd, vfio_pci_intx_gsi(vdev),
                              &err)) {
         error_reportf_err(err, VFIO_MSG_PREFIX, vdev->vbasedev.name);
     }
+
+    vfio_unmask_single_irqindex(&vdev->vbasedev, VFIO_PCI_INTX_IRQ_INDEX);
 }
 
-/*
- * Migration moves the IRQ between its fast and fallback path: as on a
- * guest route change, with VFIO's INTx masked meanwhile (vfio_intx_update).
- */
+/* Migration moves the IRQ between its fast and fallback path. */
 static void vfio_pci_fwd_refresh(VFIOIrqFwd *fwd)
 {
     VFIOPCIDevice *vdev = fwd->opaque;
@@ -319,11 +329,7 @@ static void vfio_pci_fwd_refresh(VFIOIrqFwd *fwd)
         vfio_pci_msi_fwd_sync(vdev, fwd->subindex);
         return;
     }
-    vfio_mask_single_irqindex(&vdev->vbasedev, VFIO_PCI_INTX_IRQ_INDEX);
-    vdev->intx.pending = false;
-    pci_irq_deassert(&vdev->pdev);
-    vfio_pci_intx_fwd_update(vdev);
-    vfio_unmask_single_irqindex(&vdev->vbasedev, VFIO_PCI_INTX_IRQ_INDEX);
+    vfio_pci_intx_fwd_reroute(vdev, &vdev->intx.route);
 }
 
 void vfio_pci_intx_fwd_disable(VFIOPCIDevice *vdev)

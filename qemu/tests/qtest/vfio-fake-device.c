@@ -343,7 +343,7 @@ int ioctl(int fd, unsigned long req, ...)
     return real_ioctl(fd, req, val);
 }
 
-/* Config space and BAR 0 at their region offsets. */
+/* Config space and BAR 0 at their region offsets; else EINVAL. */
 static uint8_t *region(off_t off, size_t len)
 {
     unsigned index = off >> REGION_SHIFT;
@@ -355,7 +355,15 @@ static uint8_t *region(off_t off, size_t len)
     if (index == VFIO_PCI_BAR0_REGION_INDEX && at + len <= BAR0_SIZE) {
         return bar0 + at;
     }
+    errno = EINVAL;
     return NULL;
+}
+
+/* IDs, header and capabilities are read-only, as on hardware. */
+static bool writable(const uint8_t *p)
+{
+    return (p >= bar0 && p < bar0 + BAR0_SIZE) ||
+           (p >= config + PCI_COMMAND && p < config + PCI_CACHE_LINE_SIZE);
 }
 
 static ssize_t fake_pread(int fd, void *buf, size_t len, off_t off)
@@ -367,7 +375,6 @@ static ssize_t fake_pread(int fd, void *buf, size_t len, off_t off)
     }
     p = region(off, len);
     if (!p) {
-        errno = EINVAL;
         return -1;
     }
     memcpy(buf, p, len);
@@ -383,16 +390,11 @@ static ssize_t fake_pwrite(int fd, const void *buf, size_t len, off_t off)
     }
     p = region(off, len);
     if (!p) {
-        errno = EINVAL;
         return -1;
     }
-    /* IDs, header and capabilities are read-only, as on hardware. */
-    if (p < config + PCI_COMMAND || p >= config + PCI_CACHE_LINE_SIZE) {
-        if (p < bar0 || p >= bar0 + BAR0_SIZE) {
-            return len;
-        }
+    if (writable(p)) {
+        memcpy(p, buf, len);
     }
-    memcpy(p, buf, len);
     return len;
 }
 

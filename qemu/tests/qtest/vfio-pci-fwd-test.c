@@ -186,40 +186,64 @@ static int assert_msi_unposted_first(char **lines, const char *step)
     return teardown;
 }
 
-/* The guest disables MSI. */
-static void test_msi_disable(void)
+/*
+ * With MSI enabled, @teardown (after the mark @step) takes it down: the
+ * vector must leave its mode first.  Returns QEMU's log and sets
+ * *@teardown_line, or returns NULL when QEMU has no log trace backend.
+ */
+static char **msi_torn_down(void (*teardown)(Fake *f), const char *step,
+                            int *teardown_line)
 {
     Fake f;
-    g_auto(GStrv) lines = NULL;
+    char **lines;
 
     fake_start(&f, NULL);
     msi_enable(&f, true);
-    mark(&f, "msi off");
-    msi_enable(&f, false);
+    mark(&f, step);
+    teardown(&f);
     lines = fake_stop(&f);
-    if (have_trace(lines)) {
-        int teardown = assert_msi_unposted_first(lines, "msi off");
+    if (!have_trace(lines)) {
+        g_strfreev(lines);
+        return NULL;
+    }
+    *teardown_line = assert_msi_unposted_first(lines, step);
+    return lines;
+}
 
-        /* And INTx comes back. */
+static void msi_off(Fake *f)
+{
+    msi_enable(f, false);
+}
+
+static void reset(Fake *f)
+{
+    qtest_system_reset(f->qts);
+}
+
+static void unplug(Fake *f)
+{
+    qpci_unplug_acpi_device_test(f->qts, "v0", SLOT);
+}
+
+/* The guest disables MSI, and INTx comes back. */
+static void test_msi_disable(void)
+{
+    int teardown;
+    g_auto(GStrv) lines = msi_torn_down(msi_off, "msi off", &teardown);
+
+    if (lines) {
         g_assert_cmpint(find_mode(lines, teardown, "0.0", "userspace"),
                         >, teardown);
     }
 }
 
-/* system_reset with MSI enabled. */
+/* system_reset with MSI enabled; the device is reset after. */
 static void test_msi_reset(void)
 {
-    Fake f;
-    g_auto(GStrv) lines = NULL;
+    int teardown;
+    g_auto(GStrv) lines = msi_torn_down(reset, "reset", &teardown);
 
-    fake_start(&f, NULL);
-    msi_enable(&f, true);
-    mark(&f, "reset");
-    qtest_system_reset(f.qts);
-    lines = fake_stop(&f);
-    if (have_trace(lines)) {
-        int teardown = assert_msi_unposted_first(lines, "reset");
-
+    if (lines) {
         g_assert_cmpint(find(lines, teardown, "vfio-fake: RESET"), >,
                         teardown);
     }
@@ -228,17 +252,9 @@ static void test_msi_reset(void)
 /* Hot-unplug with MSI enabled. */
 static void test_msi_unplug(void)
 {
-    Fake f;
-    g_auto(GStrv) lines = NULL;
+    int teardown;
 
-    fake_start(&f, NULL);
-    msi_enable(&f, true);
-    mark(&f, "unplug");
-    qpci_unplug_acpi_device_test(f.qts, "v0", SLOT);
-    lines = fake_stop(&f);
-    if (have_trace(lines)) {
-        assert_msi_unposted_first(lines, "unplug");
-    }
+    g_strfreev(msi_torn_down(unplug, "unplug", &teardown));
 }
 
 /*
