@@ -207,6 +207,21 @@ const char *kvm_vfio_irq_msi_unpostable(uint32_t address_lo,
     return NULL;
 }
 
+const char *kvm_vfio_irq_route_unpostable(
+    const struct kvm_irq_routing_entry *route)
+{
+    if (!route) {
+        return "the GSI has no KVM route";
+    }
+    /* e.g. a Xen event channel: not a message the IOMMU can post */
+    if (route->type != KVM_IRQ_ROUTING_MSI) {
+        return "the KVM route is not an MSI route";
+    }
+    return kvm_vfio_irq_msi_unpostable(route->u.msi.address_lo,
+                                       route->u.msi.address_hi,
+                                       route->u.msi.data);
+}
+
 static NotifierList route_notifiers =
     NOTIFIER_LIST_INITIALIZER(route_notifiers);
 

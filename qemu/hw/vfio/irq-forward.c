@@ -230,9 +230,10 @@ static bool forward(VFIOIrqFwd *fwd, bool *kernel_has_api, Error **errp)
         return false;
     }
     *kernel_has_api = true;
-    if (migration_pauses()) {
+    if (migration_pauses() || fwd->dev->resetting) {
         fwd->paused = true;
-        error_setg(errp, "paused for a migration");
+        error_setg(errp, "paused for a %s",
+                   fwd->dev->resetting ? "reset" : "migration");
         return false;
     }
     return enter_mode(fwd, mode, errp);
@@ -411,23 +412,60 @@ static void vfio_irq_fwd_at_exit(Notifier *n, void *data)
 static Notifier exit_notifier = { .notify = vfio_irq_fwd_at_exit };
 
 /*
- * Move IRQs between their fast and their fallback path through the
- * device's own update path: @to_fast, those that only a migration kept
- * from it; else those forwarded or posted.
+ * Move @dev's IRQs between their fast and their fallback path through
+ * the device's own update path: @to_fast, those that only a migration or
+ * a reset kept from it; else those forwarded or posted.
  */
+static void refresh_dev(VFIOIrqFwdDev *dev, bool to_fast)
+{
+    VFIOIrqFwd *fwd, *next;
+
+    QLIST_FOREACH_SAFE(fwd, &dev->irqs, next, next) {
+        if (to_fast ? fwd->paused : mode_is_fast(fwd->mode)) {
+            trace_vfio_irq_fwd_refresh(dev->name, fwd->index,
+                                       fwd->subindex, to_fast);
+            dev->ops->refresh(fwd);
+        }
+    }
+}
+
 static void refresh_all(bool to_fast)
 {
     VFIOIrqFwdDev *dev;
-    VFIOIrqFwd *fwd, *next;
 
     QTAILQ_FOREACH(dev, &fwd_devs, next) {
-        QLIST_FOREACH_SAFE(fwd, &dev->irqs, next, next) {
-            if (to_fast ? fwd->paused : mode_is_fast(fwd->mode)) {
-                trace_vfio_irq_fwd_refresh(dev->name, fwd->index,
-                                           fwd->subindex, to_fast);
-                dev->ops->refresh(fwd);
-            }
+        if (!to_fast || !dev->resetting) {
+            refresh_dev(dev, to_fast);
         }
+    }
+}
+
+/*
+ * A reset writes QEMU's interrupt controller state into the kernel's,
+ * and KVM ignores userspace writes of a forwarded IRQ's active state: a
+ * forwarded IRQ taken before the GIC is reset would stay active in the
+ * host for good, and the device interrupt no more.  So from the enter
+ * phase of the device's reset to its exit phase, after every interrupt
+ * controller's hold phase, its IRQs take their fallback path, which the
+ * device then unmasks so that a level still asserted fires again.
+ */
+void vfio_irq_fwd_dev_reset_enter(VFIOIrqFwdDev *dev)
+{
+    if (!dev->ops || dev->resetting) {
+        return;
+    }
+    dev->resetting = true;
+    refresh_dev(dev, false);
+}
+
+void vfio_irq_fwd_dev_reset_exit(VFIOIrqFwdDev *dev)
+{
+    if (!dev->ops || !dev->resetting) {
+        return;
+    }
+    dev->resetting = false;
+    if (!migration_pauses()) {
+        refresh_dev(dev, true);
     }
 }
 

@@ -15,12 +15,12 @@
  */
 
 #include "qemu/osdep.h"
+#include <linux/kvm.h>
 #include "qapi/error.h"
 #include "qemu/error-report.h"
 #include "qemu/main-loop.h"
 #include "system/kvm.h"
 #include "system/kvm-vfio-irq.h"
-#include "hw/pci/msi.h"
 #include "hw/pci/msix.h"
 #include "hw/vfio/vfio-common.h"
 #include "pci.h"
@@ -262,6 +262,24 @@ void vfio_pci_fwd_exit(VFIOPCIDevice *vdev)
     vfio_irq_fwd_dev_exit(&vdev->fwd_dev);
 }
 
+/*
+ * A reset's enter and exit phases, around every device's hold phase,
+ * where the interrupt controllers write their reset state and this
+ * device sets INTx up again (vfio_pci_post_reset()): INTx takes its
+ * fallback path meanwhile, and the exit phase forwards it again through
+ * vfio_pci_intx_fwd_reroute(), whose unmask makes a level asserted
+ * during the reset fire anew.  MSI vectors are torn down by the reset.
+ */
+void vfio_pci_fwd_reset_enter(Object *obj, ResetType type)
+{
+    vfio_irq_fwd_dev_reset_enter(&VFIO_PCI(obj)->fwd_dev);
+}
+
+void vfio_pci_fwd_reset_exit(Object *obj, ResetType type)
+{
+    vfio_irq_fwd_dev_reset_exit(&VFIO_PCI(obj)->fwd_dev);
+}
+
 /* The route the guest gave INTx, if KVM can inject it. */
 static int vfio_pci_intx_gsi(VFIOPCIDevice *vdev)
 {
@@ -349,37 +367,19 @@ void vfio_pci_msi_fwd_init(VFIOPCIDevice *vdev, int nr)
 }
 
 /*
- * Why the KVM route of vector @nr cannot be posted, or NULL.  The route
- * is what pci.c committed: the guest's message after interrupt remapping.
+ * Why the KVM route of vector @nr cannot be posted, or NULL: the route
+ * pci.c gave KVM, as KVM holds it (after interrupt remapping).
  */
 static const char *vfio_pci_msi_unpostable(VFIOPCIDevice *vdev, int nr)
 {
-#if defined(TARGET_I386) && defined(CONFIG_KVM)
-    VFIOMSIVector *vector = &vdev->msi_vectors[nr];
-    struct kvm_irq_routing_entry route = {
-        .gsi = vector->virq,
-        .type = KVM_IRQ_ROUTING_MSI,
-    };
-    MSIMessage msg;
+    int virq = vdev->msi_vectors[nr].virq;
+    struct kvm_irq_routing_entry route;
 
-    if (vector->virq < 0 || !kvm_enabled()) {
-        return NULL;            /* not posted for other reasons */
+    if (virq < 0) {
+        return NULL;    /* no KVM route: not posted for other reasons */
     }
-    msg = vdev->interrupt == VFIO_INT_MSIX ? msix_get_message(&vdev->pdev, nr)
-                                           : msi_get_message(&vdev->pdev, nr);
-    route.u.msi.address_lo = (uint32_t)msg.address;
-    route.u.msi.address_hi = msg.address >> 32;
-    route.u.msi.data = le32_to_cpu(msg.data);
-    if (kvm_arch_fixup_msi_route(&route, msg.address, msg.data,
-                                 &vdev->pdev)) {
-        return "interrupt remapping blocks the vector";
-    }
-    return kvm_vfio_irq_msi_unpostable(route.u.msi.address_lo,
-                                       route.u.msi.address_hi,
-                                       route.u.msi.data);
-#else
-    return NULL;
-#endif
+    return kvm_vfio_irq_route_unpostable(
+        kvm_irqchip_get_route(kvm_state, virq, &route) ? NULL : &route);
 }
 
 /*

@@ -9,6 +9,8 @@
 
 #include "qemu/notify.h"
 
+struct kvm_irq_routing_entry;
+
 typedef enum KVMVFIOIrqOp {
     KVM_VFIO_IRQ_FORWARD,       /* ARM: wired IRQ via the GIC HW bit */
     KVM_VFIO_IRQ_UNFORWARD,
@@ -79,6 +81,19 @@ int kvm_vfio_irq_request(int kvm_vfio_fd, KVMVFIOIrqOp op, int vfio_dev_fd,
  */
 const char *kvm_vfio_irq_msi_unpostable(uint32_t address_lo,
                                         uint32_t address_hi, uint32_t data);
+
+/**
+ * kvm_vfio_irq_route_unpostable: why the kernel cannot post a KVM route
+ * @route: the route KVM holds for the vector's GSI
+ *   (kvm_irqchip_get_route()), or NULL if there is none
+ *
+ * Reads the route as the kernel will post it (after interrupt
+ * remapping), rather than the guest's message.  Returns NULL if it can
+ * be posted, else the reason: no route, not an MSI route (e.g. a Xen
+ * event channel), or what kvm_vfio_irq_msi_unpostable() says.
+ */
+const char *kvm_vfio_irq_route_unpostable(
+    const struct kvm_irq_routing_entry *route);
 
 /*
  * Interrupt remapping can rewrite MSI routes without their devices

@@ -295,6 +295,32 @@ static void test_msi_postable(void)
     }
 }
 
+/*
+ * Whether a vector can be posted is read from the route KVM holds for its
+ * GSI (after interrupt remapping, or a Xen event channel), not from the
+ * guest's message.
+ */
+static void test_route_unpostable(void)
+{
+    struct kvm_irq_routing_entry msi = {
+        .gsi = 24, .type = KVM_IRQ_ROUTING_MSI,
+        .u.msi = { .address_lo = 0xfee01000, .data = 0x0041 },
+    };
+    struct kvm_irq_routing_entry evtchn = {
+        .gsi = 26, .type = KVM_IRQ_ROUTING_XEN_EVTCHN,
+        .u.xen_evtchn = { .port = 0xfee01000, .vcpu = 0 },
+    };
+
+    g_assert_null(kvm_vfio_irq_route_unpostable(&msi));
+    g_assert_nonnull(strstr(kvm_vfio_irq_route_unpostable(NULL),
+                            "no KVM route"));
+    g_assert_nonnull(strstr(kvm_vfio_irq_route_unpostable(&evtchn),
+                            "not an MSI route"));
+    /* An IRTE rewritten: the answer follows the route KVM holds. */
+    msi.u.msi.address_lo = 0xfee01004;
+    g_assert_nonnull(strstr(kvm_vfio_irq_route_unpostable(&msi), "logical"));
+}
+
 static int route_calls[2];
 
 static void count_route_change(Notifier *n, void *data)
@@ -340,6 +366,7 @@ int main(int argc, char **argv)
     g_test_add_func("/kvm-vfio-irq/ioctl-backend", test_ioctl_backend);
     g_test_add_func("/kvm-vfio-irq/real-kvm", test_real_kvm);
     g_test_add_func("/kvm-vfio-irq/msi-postable", test_msi_postable);
+    g_test_add_func("/kvm-vfio-irq/route-unpostable", test_route_unpostable);
     g_test_add_func("/kvm-vfio-irq/route-notifier", test_route_notifier);
     return g_test_run();
 }

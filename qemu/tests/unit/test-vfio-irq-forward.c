@@ -80,13 +80,15 @@ enum {
     F_UNMASK,
     F_FORWARD,
     F_POST,
+    F_UNFORWARD,
+    F_UNPOST,
     F__MAX,
 };
 
 static const char *const fault_names[F__MAX] = {
     "none", "probe", "irqfd", "irqfd-resample",
     "trigger", "trigger-user",
-    "unmask", "forward", "post",
+    "unmask", "forward", "post", "unforward", "unpost",
 };
 
 /* What one IRQ holds, for the kernel's per-IRQ preconditions. */
@@ -162,8 +164,22 @@ static bool fake_irqfd_add(VFIOIrqFwd *fwd, bool resample, Error **errp)
     return true;
 }
 
+/*
+ * The API's guarantee: the kernel ends a forwarding before what it
+ * depends on goes.  QEMU may rely on it only after UNFORWARD or UNPOST
+ * failed; otherwise it must have ended the forwarding itself.
+ */
+static void fake_kernel_drop(VFIOIrqFwd *fwd)
+{
+    if (g_hash_table_remove(f.kernel, irq_key(fwd->dev->vfio_fd, fwd->index,
+                                              fwd->subindex))) {
+        g_assert_true(fwd->undo_failed);
+    }
+}
+
 static void fake_irqfd_del(VFIOIrqFwd *fwd, bool resample)
 {
+    fake_kernel_drop(fwd);
     f.irqfds--;
     f.resamplefds -= resample;
     fake_irq(fwd)->irqfd--;
@@ -184,6 +200,7 @@ static bool fake_trigger_set(VFIOIrqFwd *fwd, bool userspace, Error **errp)
 
 static void fake_trigger_clear(VFIOIrqFwd *fwd, bool userspace)
 {
+    fake_kernel_drop(fwd);
     f.triggers--;
     f.user_triggers -= userspace;
     fake_irq(fwd)->trigger--;
@@ -243,7 +260,10 @@ static int fake_set_attr(int dev_fd, uint32_t group, uint64_t attr, void *arg)
     g_assert_cmpint(dev_fd, ==, KVM_FD);
     g_assert_cmpint(r->count, ==, 1);
     if ((attr == KVM_DEV_VFIO_DEVICE_FORWARD_IRQ && f.fault == F_FORWARD) ||
-        (attr == KVM_DEV_VFIO_DEVICE_POST_IRQ && f.fault == F_POST)) {
+        (attr == KVM_DEV_VFIO_DEVICE_POST_IRQ && f.fault == F_POST) ||
+        (attr == KVM_DEV_VFIO_DEVICE_UNFORWARD_IRQ &&
+         f.fault == F_UNFORWARD) ||
+        (attr == KVM_DEV_VFIO_DEVICE_UNPOST_IRQ && f.fault == F_UNPOST)) {
         return -f.err;
     }
     if (on) {
@@ -280,11 +300,16 @@ static void fake_reset(int where, int err)
     kvm_vfio_irq_set_test_backend(&fake_backend);
 }
 
+static bool mode_fast(VfioIrqMode m)
+{
+    return m == VFIO_IRQ_MODE_FORWARDED || m == VFIO_IRQ_MODE_POSTED;
+}
+
 /* What each mode must hold, exactly. */
 static void assert_resources(VFIOIrqFwd *fwd)
 {
     VfioIrqMode m = fwd->mode;
-    bool fast = m == VFIO_IRQ_MODE_FORWARDED || m == VFIO_IRQ_MODE_POSTED;
+    bool fast = mode_fast(m);
     bool kfd = fast || m == VFIO_IRQ_MODE_IRQFD ||
                m == VFIO_IRQ_MODE_IRQFD_RESAMPLE;
 
@@ -770,6 +795,126 @@ static void test_snapshot_load(void)
 }
 
 /*
+ * A reset: from the device's enter phase to its exit phase no IRQ is
+ * forwarded or posted (the GIC's reset cannot deactivate a forwarded
+ * IRQ), IRQs set up meanwhile (INTx after vfio-pci's device reset) take
+ * their fallback, also under "on", and the exit phase forwards them
+ * again, unless a migration still runs.  Only the device reset moves.
+ */
+static void test_reset(void)
+{
+    VFIOIrqFwdDev dev, other;
+    VFIOIrqFwd a, b, o;
+
+    fake_reset(F_NONE, 0);
+    setup(&dev, &a, ON_OFF_AUTO_ON, VFIO_IRQ_KIND_LEVEL);
+    vfio_irq_fwd_init(&b, &dev, NULL, 2, 0, VFIO_IRQ_KIND_MSI);
+    b.irqfd_allowed = true;
+    vfio_irq_fwd_dev_init(&other, NULL, "fake1", VFIO_FD + 1, KVM_FD,
+                          ON_OFF_AUTO_AUTO, &fake_ops);
+    vfio_irq_fwd_init(&o, &other, NULL, 0, 0, VFIO_IRQ_KIND_EDGE);
+    o.irqfd_allowed = true;
+    g_assert_true(vfio_irq_fwd_enable(&a, 40, &error_abort));
+    g_assert_true(vfio_irq_fwd_enable_guest(&b, 60, &error_abort));
+    g_assert_true(vfio_irq_fwd_enable(&o, 50, &error_abort));
+    g_assert_cmpint(g_hash_table_size(f.kernel), ==, 3);
+
+    vfio_irq_fwd_dev_reset_enter(&dev);
+    g_assert_cmpint(f.refreshes, ==, 2);
+    g_assert_cmpint(a.mode, ==, VFIO_IRQ_MODE_IRQFD_RESAMPLE);
+    g_assert_cmpint(b.mode, ==, VFIO_IRQ_MODE_IRQFD);
+    g_assert_true(a.paused && b.paused);
+    g_assert_cmpstr(a.reason, ==, "paused for a reset");
+    g_assert_cmpint(o.mode, ==, VFIO_IRQ_MODE_FORWARDED);
+    g_assert_cmpint(g_hash_table_size(f.kernel), ==, 1);
+    /* A second enter (nested reset) changes nothing. */
+    vfio_irq_fwd_dev_reset_enter(&dev);
+    g_assert_cmpint(f.refreshes, ==, 2);
+
+    /* The device's hold phase sets INTx up again: no error under "on". */
+    vfio_irq_fwd_disable(&a);
+    g_assert_true(vfio_irq_fwd_enable(&a, 41, &error_abort));
+    g_assert_cmpint(a.mode, ==, VFIO_IRQ_MODE_IRQFD_RESAMPLE);
+    g_assert_true(a.paused);
+    /* A migration's end does not end the reset. */
+    migration_event(MIG_EVENT_PRECOPY_SETUP);
+    migration_event(MIG_EVENT_PRECOPY_FAILED);
+    g_assert_cmpint(a.mode, ==, VFIO_IRQ_MODE_IRQFD_RESAMPLE);
+    g_assert_cmpint(o.mode, ==, VFIO_IRQ_MODE_FORWARDED);
+
+    vfio_irq_fwd_dev_reset_exit(&dev);
+    g_assert_cmpint(a.mode, ==, VFIO_IRQ_MODE_FORWARDED);
+    g_assert_cmpint(b.mode, ==, VFIO_IRQ_MODE_POSTED);
+    g_assert_false(a.paused || b.paused);
+    g_assert_cmpint(GPOINTER_TO_UINT(g_hash_table_lookup(f.kernel,
+                                     GUINT_TO_POINTER(0))), ==, 41 + 1);
+    g_assert_cmpint(g_hash_table_size(f.kernel), ==, 3);
+
+    /* A reset during a migration: the migration's end forwards. */
+    migration_event(MIG_EVENT_PRECOPY_SETUP);
+    vfio_irq_fwd_dev_reset_enter(&dev);
+    vfio_irq_fwd_dev_reset_exit(&dev);
+    g_assert_cmpint(a.mode, ==, VFIO_IRQ_MODE_IRQFD_RESAMPLE);
+    g_assert_true(a.paused);
+    g_assert_cmpint(g_hash_table_size(f.kernel), ==, 0);
+    migration_event(MIG_EVENT_PRECOPY_FAILED);
+    g_assert_cmpint(a.mode, ==, VFIO_IRQ_MODE_FORWARDED);
+    g_assert_cmpint(g_hash_table_size(f.kernel), ==, 3);
+
+    vfio_irq_fwd_dev_exit(&dev);
+    vfio_irq_fwd_dev_exit(&other);
+    g_assert_cmpint(f.irqfds + f.triggers + f.unmasks, ==, 0);
+    g_assert_cmpint(g_hash_table_size(f.kernel), ==, 0);
+
+    /* Under "off", nothing moves: upstream's behaviour. */
+    fake_reset(F_NONE, 0);
+    setup(&dev, &a, ON_OFF_AUTO_OFF, VFIO_IRQ_KIND_LEVEL);
+    g_assert_true(vfio_irq_fwd_enable(&a, 40, &error_abort));
+    vfio_irq_fwd_dev_reset_enter(&dev);
+    vfio_irq_fwd_dev_reset_exit(&dev);
+    g_assert_cmpint(f.refreshes, ==, 0);
+    g_assert_cmpint(f.kernel_calls, ==, 0);
+    vfio_irq_fwd_dev_exit(&dev);
+}
+
+/*
+ * A failed UNFORWARD or UNPOST: the teardown goes on, because the API has
+ * the kernel end a forwarding before what it depends on (the irqfd, VFIO's
+ * trigger) goes.  So the IRQ is left on a working path, nothing leaks, and
+ * a later FORWARD works.
+ */
+static void test_undo_failed(void)
+{
+    static const VfioIrqKind kinds[] = { VFIO_IRQ_KIND_LEVEL,
+                                         VFIO_IRQ_KIND_MSI };
+    int k;
+
+    for (k = 0; k < ARRAY_SIZE(kinds); k++) {
+        VFIOIrqFwdDev dev;
+        VFIOIrqFwd fwd;
+
+        fake_reset(F_NONE, 0);
+        setup(&dev, &fwd, ON_OFF_AUTO_AUTO, kinds[k]);
+        g_assert_true(vfio_irq_fwd_enable(&fwd, 40, &error_abort));
+        g_assert_true(mode_fast(fwd.mode));
+        f.fault = kinds[k] == VFIO_IRQ_KIND_MSI ? F_UNPOST : F_UNFORWARD;
+        f.err = EFAULT;
+        /* The guest moves the IRQ: unforward fails, the IRQ still moves. */
+        g_assert_true(vfio_irq_fwd_update(&fwd, 41, &error_abort));
+        g_assert_true(fwd.undo_failed);
+        g_assert_true(mode_fast(fwd.mode));
+        g_assert_cmpint(GPOINTER_TO_UINT(g_hash_table_lookup(f.kernel,
+                        irq_key(VFIO_FD, fwd.index, 0))), ==, 41 + 1);
+        assert_resources(&fwd);
+        /* Teardown with UNFORWARD failing: nothing is left anywhere. */
+        vfio_irq_fwd_dev_exit(&dev);
+        g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_DISABLED);
+        assert_resources(&fwd);
+        g_assert_cmpint(f.irqfds + f.triggers, ==, 0);
+    }
+}
+
+/*
  * Migration, destination side: IRQs set up while the state loads take
  * their fallback (no error under "on") and are forwarded once the VM
  * runs; "on" still refuses a destination kernel without the API.
@@ -1136,6 +1281,8 @@ int main(int argc, char **argv)
     g_test_add_func("/vfio-irq-forward/exit", test_exit);
     g_test_add_func("/vfio-irq-forward/update-after-exit",
                     test_update_after_exit);
+    g_test_add_func("/vfio-irq-forward/reset", test_reset);
+    g_test_add_func("/vfio-irq-forward/undo-failed", test_undo_failed);
     g_test_add_func("/vfio-irq-forward/migration-source",
                     test_migration_source);
     g_test_add_func("/vfio-irq-forward/migration-destination",

@@ -46,6 +46,7 @@ typedef struct VFIOIrqFwdDev {
     int kvm_fd;                     /* kvm-vfio device fd, -1 if none */
     const VFIOIrqFwdOps *ops;
     bool warned;                    /* one fallback warning per device */
+    bool resetting;                 /* between reset enter and exit */
     /* (index, subindex) -> the reason last reported, under x-forward=on */
     GHashTable *reported;
     QLIST_HEAD(, VFIOIrqFwd) irqs;
@@ -69,7 +70,7 @@ struct VFIOIrqFwd {
     bool irqfd_allowed;             /* KVM irqfd usable for this IRQ */
     VfioIrqMode mode;
     char *reason;                   /* why not forwarded/posted, or NULL */
-    bool paused;                    /* only a migration keeps it off */
+    bool paused;                    /* only a migration/reset keeps it off */
     bool undo_failed;               /* an UNFORWARD or UNPOST failed */
     QLIST_ENTRY(VFIOIrqFwd) next;
 };
@@ -110,9 +111,10 @@ void vfio_irq_fwd_exit(VFIOIrqFwd *fwd);
  * With x-forward=on, failing to forward or post is an error and nothing
  * stays set up.  Set fwd->blocked and fwd->irqfd_allowed first.  Errors
  * name the IRQ and the reason; the caller adds the device.  While a
- * migration runs, or the destination loads one, an IRQ that could be
- * fast takes its fallback path with fwd->paused set, under any policy,
- * and is moved back (VFIOIrqFwdOps.refresh) when that ends.
+ * migration runs, the destination loads one or the device resets, an
+ * IRQ that could be fast takes its fallback path with fwd->paused set,
+ * under any policy, and is moved back (VFIOIrqFwdOps.refresh) when that
+ * ends.
  */
 bool vfio_irq_fwd_enable(VFIOIrqFwd *fwd, int gsi, Error **errp);
 
@@ -142,6 +144,16 @@ bool vfio_irq_fwd_hold(VFIOIrqFwd *fwd, const char *why, Error **errp);
  * INTx while MSI is), nothing.
  */
 bool vfio_irq_fwd_update(VFIOIrqFwd *fwd, int gsi, Error **errp);
+
+/*
+ * The device's reset enter and exit phases: in between, its IRQs take
+ * their fallback path (fwd->paused, as during a migration), because the
+ * interrupt controllers' reset cannot reset a forwarded IRQ.  The device
+ * unmasks its level IRQs in its exit phase before calling
+ * vfio_irq_fwd_dev_reset_exit().
+ */
+void vfio_irq_fwd_dev_reset_enter(VFIOIrqFwdDev *dev);
+void vfio_irq_fwd_dev_reset_exit(VFIOIrqFwdDev *dev);
 
 /*
  * Unforward and unpost every IRQ of every device.  Runs at exit, so that
