@@ -4,14 +4,16 @@
 #   make              set up, fetch + assemble the source, build, smoke-run
 #   make check        our tests + QEMU's unit/qtest suites against the baseline
 #                     + a short end-to-end run in the emulated arm64 rig
-#   make check-full   make check + the long runs (full e2e, stress, bench, bisect)
+#   make check-full   make check + the long runs (full e2e, stress, bench, bisect,
+#                     sanitizers)
 # See README.md for the rest.
 
 SHELL := /bin/bash
 S := scripts
 
 .PHONY: all deps assemble build smoke check check-full check-upstream check-series \
-	series export baseline check-bisect check-kernel-bisect rig e2e bench \
+	series export baseline check-bisect check-kernel-bisect check-sanitizers \
+	rig e2e bench \
 	kernel-tree kernel-export clean distclean help
 
 all: build smoke
@@ -41,6 +43,10 @@ check-series: series
 # Build every commit of the series (slow the first time; not in "make check").
 check-bisect: assemble
 	@$(S)/check-bisect.sh
+
+# Our unit tests and qtests under ASan + UBSan (not in "make check").
+check-sanitizers: assemble
+	@$(S)/check-sanitizers.sh
 
 # Build the reference kernel series patch by patch (not in "make check").
 check-kernel-bisect:

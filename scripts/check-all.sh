@@ -38,6 +38,7 @@ if [ "$full" = 1 ]; then
     check_step "bench" "$TOP/scripts/rig/bench.sh"
     check_step "bisect" "$TOP/scripts/check-bisect.sh"
     check_step "kernel bisect" "$TOP/scripts/check-kernel-bisect.sh"
+    check_step "sanitizers" "$TOP/scripts/check-sanitizers.sh"
 fi
 # Last, with every cache there: each step again without the rig's tools.
 check_step "fresh state" "$TOP/tests/scripts/fresh-state.sh"
