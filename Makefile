@@ -13,7 +13,7 @@ S := scripts
 
 .PHONY: all deps assemble build smoke check check-full check-upstream check-series \
 	series export baseline check-bisect check-kernel-bisect check-sanitizers \
-	rig e2e bench \
+	rig e2e bench off-compare \
 	kernel-tree kernel-export clean distclean help
 
 all: build smoke
@@ -63,6 +63,11 @@ e2e: build
 # Every interrupt path side by side, forwarded included (our L1 kernel).
 bench: build
 	@$(S)/rig/bench.sh
+
+# x-forward=off against upstream's QEMU, ioctl for ioctl, in the rig
+# (docs/rig-off-compare.md; in make check-full).
+off-compare: build
+	@$(S)/rig/off-compare.sh
 
 # The reference kernel series as a git tree (build/kernel/src), and back.
 kernel-tree:

@@ -13,8 +13,10 @@
 # INTx (RIG_EDU=0: not edu).  RIG_BENCH=ROUNDS: the runs of make bench instead; RIG_STRESS=K:
 # the hot-unplug lifecycle run K times instead (RIG_UNPLUG_WAIT=irq: with
 # the wait that raced, to reproduce it; RIG_QEMU_TRACE=P1+P2: QEMU trace
-# events shown with each run).  Console log:
-# build/rig/l1-console-gicv$RIG_GIC[-platform][-bench|-stress].log.
+# events shown with each run); RIG_UPSTREAM_QEMU=BINARY (with
+# RIG_STRACE_ROOT): the traced x-forward=off runs of make off-compare
+# instead.  Console log:
+# build/rig/l1-console-gicv$RIG_GIC[-platform][-bench|-stress|-offcmp].log.
 set -euo pipefail
 . "$(dirname "$0")/../common.sh"
 
@@ -48,6 +50,9 @@ if [ -n "$e2e" ]; then
     if [ -n "${RIG_BENCH:-}" ]; then     # scripts/rig/bench.sh
         append+=" rig.bench=$RIG_BENCH"
         suffix=-bench
+    elif [ -n "${RIG_UPSTREAM_QEMU:-}" ]; then  # scripts/rig/off-compare.sh
+        append+=" rig.offcmp=1"
+        suffix=-offcmp
     elif [ -n "${RIG_STRESS:-}" ]; then  # scripts/rig/stress.sh
         append+=" rig.stress=$RIG_STRESS${RIG_UNPLUG_WAIT:+ rig.unplug_wait=$RIG_UNPLUG_WAIT}"
         append+="${RIG_QEMU_TRACE:+ rig.qemu_trace=$RIG_QEMU_TRACE}"

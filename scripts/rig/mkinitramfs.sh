@@ -87,6 +87,16 @@ if [ -x "$xobj/qemu-system-aarch64" ]; then
         cp "$xobj/$bin" "$root/opt/qemu/"
         add_libs "$xobj/$bin"
     done
+    # make off-compare (scripts/rig/off-compare.sh): upstream's QEMU, the
+    # series' base cross-built alike, and strace with its libraries.
+    if [ -n "${RIG_UPSTREAM_QEMU:-}" ]; then
+        libdirs+=("$RIG_STRACE_ROOT/usr/lib/aarch64-linux-gnu"
+                  "$RIG_STRACE_ROOT/lib/aarch64-linux-gnu")
+        cp "$RIG_UPSTREAM_QEMU" "$root/opt/qemu/upstream-qemu-system-aarch64"
+        add_libs "$RIG_UPSTREAM_QEMU"
+        cp "$RIG_STRACE_ROOT/usr/bin/strace" "$root/opt/qemu/strace"
+        add_libs "$RIG_STRACE_ROOT/usr/bin/strace"
+    fi
     cp /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 "$root/lib/"
     install -m 755 "$TOP/scripts/rig/l1-qemu-checks" "$root/opt/qemu/checks"
     busybox_root "$root" mkfifo wc sort kill awk usleep date tail hexdump

@@ -1,0 +1,72 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# "make off-compare" (in make check-full): x-forward=off must be
+# upstream's behaviour, ioctl for ioctl.  Cross-builds upstream's QEMU
+# (the series' base, qif-base of build/src) as ours is, and boots the
+# rig on our L1 kernel per GIC in OFFCMP_GICS (default "3 2"): there
+# each QEMU runs vfio-platform (PL031, level SPI) and vfio-pci (edu INTx,
+# then MSI) under strace, OFFCMP_N interrupts a run (default 200), and
+# scripts/rig/off-compare.py compares the ioctls.  Their differences must
+# be the recorded ones (tests/rig/off-compare-gicvN.diff), each explained
+# in docs/rig-off-compare.md; OFFCMP_RECORD=1 records them instead.
+# Output: build/rig/off-compare/gicvN/.
+set -euo pipefail
+. "$(dirname "$0")/../common.sh"
+
+[ -d "$SRC/.git" ] || die "$SRC is not assembled; run 'make'"
+U=$BUILD/upstream
+git -C "$SRC" worktree prune
+if ! git -C "$U/src" rev-parse -q --verify HEAD >/dev/null 2>&1; then
+    rm -rf "$U/src"
+    mkdir -p "$U"
+    git -C "$SRC" worktree add -q --detach "$U/src" qif-base
+fi
+git -C "$U/src" checkout -q --detach "$(git -C "$SRC" rev-parse qif-base)"
+note "cross-building upstream's QEMU ($(git -C "$SRC" log -1 --format=%s qif-base))"
+QIF_SRC=$U/src QIF_OBJ=$U/qemu QIF_CROSS_OBJ=$U/rig/qemu-aarch64 \
+    QIF_CROSS_TARGETS=qemu-system-aarch64 "$TOP/scripts/rig/cross-qemu.sh"
+"$TOP/scripts/rig/cross-qemu.sh"
+"$TOP/scripts/rig/edu-irq.sh"
+
+# strace for arm64, unpacked like the sysroot: Debian's, with the
+# libraries it needs beyond libc.
+sroot=$QIF_CACHE/rig/strace-root
+SPKGS=(strace libunwind8 liblzma5)
+if [ "$(cat "$sroot/.done" 2>/dev/null)" != "${SPKGS[*]}" ]; then
+    rm -rf "$sroot" "$sroot-debs"
+    mkdir -p "$sroot" "$sroot-debs"
+    (cd "$sroot-debs" &&
+     apt-get download -qq "${SPKGS[@]/%/:arm64}" 2>&1 | grep -v '^W: Download is performed unsandboxed' || true)
+    for deb in "$sroot-debs"/*.deb; do
+        dpkg-deb -x "$deb" "$sroot"
+    done
+    [ -x "$sroot/usr/bin/strace" ] || die "strace:arm64 did not unpack into $sroot"
+    echo "${SPKGS[*]}" > "$sroot/.done"
+fi
+
+pass=0 fail=0
+for gic in ${OFFCMP_GICS:-3 2}; do
+    out=$BUILD/rig/off-compare/gicv$gic
+    rm -rf "$out"
+    mkdir -p "$out"
+    log=$BUILD/rig/l1-console-gicv$gic-platform-offcmp.log
+    rm -f "$log"
+    boot=ok
+    RIG_PLATFORM=1 RIG_GIC=$gic RIG_E2E=${OFFCMP_N:-200} \
+        RIG_UPSTREAM_QEMU=$U/rig/qemu-aarch64/qemu-system-aarch64 \
+        RIG_STRACE_ROOT=$sroot "$TOP/scripts/rig/boot.sh" || boot=failed
+    touch "$log"
+    expected=$TOP/tests/rig/off-compare-gicv$gic.diff
+    if [ $boot = ok ] &&
+       python3 "$TOP/scripts/rig/off-compare.py" "$log" "$out" "$expected" \
+           ${OFFCMP_RECORD:+--record}; then
+        pass=$((pass + 1))
+    else
+        note "GICv$gic: FAIL (boot $boot; console: $log; traces: $out)"
+        fail=$((fail + 1))
+    fi
+done
+[ -n "${QIF_SUMMARY:-}" ] && echo "off-compare $pass $fail 0" >> "$QIF_SUMMARY"
+[ $fail -eq 0 ] || die "x-forward=off differs from upstream beyond the recorded differences on $fail GIC(s)"
+note "x-forward=off: upstream's ioctls, up to the recorded differences (docs/rig-off-compare.md)"

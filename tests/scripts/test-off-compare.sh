@@ -1,0 +1,61 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# make off-compare's comparison (scripts/rig/off-compare.py) on made-up
+# L1 console logs: fds and addresses do not count, an ioctl more or less
+# does, and only the recorded differences pass.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+ok() { echo "ok - $*"; }
+bad() { echo "not ok - $*"; }
+cmp_py=$top/scripts/rig/off-compare.py
+
+calls() {   # calls WHICH [EXTRA]: one run's OFFCMP lines (console style)
+    local fd=$([ "$1" = ours ] && echo 31 || echo 27)
+    printf 'OFFCMP: spi %s 812  ioctl(%d<anon_inode:[vfio-device]>, _IOC(_IOC_NONE, 0x3b, 0x6e, 0), 0xffffa8c01230) = 0\r\n' "$1" $fd
+    printf 'OFFCMP: spi %s 812  ioctl(9<anon_inode:kvm-vm>, KVM_IRQFD, {fd=%d<anon_inode:[eventfd]>, gsi=33, flags=KVM_IRQFD_FLAG_RESAMPLE, resamplefd=%d<anon_inode:[eventfd]>}) = 0\r\n' "$1" $((fd + 1)) $((fd + 2))
+    [ -z "${2:-}" ] || printf 'OFFCMP: spi %s 812  ioctl(%d<anon_inode:[vfio-device]>, %s, 0xffffa8c01288) = 0\r\n' "$1" $fd "$2"
+    printf 'OFFCMP: spi %s 813  ioctl(10<anon_inode:kvm-arm-vgic-v3>, KVM_SET_DEVICE_ATTR, 0xffffc1d0e0e8) = 0\r\n' "$1"
+}
+mkdir -p "$tmp/out"
+{ echo "RIG: ok"; calls upstream; calls ours; } > "$tmp/same.log"
+out=$(python3 "$cmp_py" "$tmp/same.log" "$tmp/out" "$tmp/none.diff" --record 2>&1)
+if [ "$(cat "$tmp/none.diff")" = "" ] && grep -q 'spi: upstream 3 ioctls, ours 3, 0 line(s) differ' <<<"$out"; then
+    ok "other fd numbers and addresses are no difference"
+else
+    bad "fd numbers or addresses counted as differences: $out"
+fi
+{ calls upstream; calls ours UNMASK; } > "$tmp/extra.log"
+out=$(python3 "$cmp_py" "$tmp/extra.log" "$tmp/out" "$tmp/none.diff" 2>&1)
+rc=$?
+if [ $rc -ne 0 ] && grep -q '^+++ this run' <<<"$out" && grep -q '^++ioctl(<anon_inode:\[vfio-device\]>, UNMASK, 0xADDR) = 0' <<<"$out"; then
+    ok "an ioctl more in ours fails against a record without it"
+else
+    bad "an extra ioctl passed or was not shown (exit $rc): $out"
+fi
+python3 "$cmp_py" "$tmp/extra.log" "$tmp/out" "$tmp/extra.diff" --record >/dev/null 2>&1
+out=$(python3 "$cmp_py" "$tmp/extra.log" "$tmp/out" "$tmp/extra.diff" 2>&1)
+rc=$?
+if [ $rc -eq 0 ] && grep -q 'the recorded ones' <<<"$out" &&
+   [ "$(grep -c '^[-+]' "$tmp/extra.diff")" = 1 ]; then
+    ok "a recorded difference passes"
+else
+    bad "a recorded difference failed (exit $rc): $out"
+fi
+out=$(python3 "$cmp_py" "$tmp/same.log" "$tmp/out" "$tmp/extra.diff" 2>&1)
+rc=$?
+if [ $rc -ne 0 ]; then
+    ok "a recorded difference that went away fails too (the record must be updated)"
+else
+    bad "a difference that went away passed: $out"
+fi
+{ calls upstream; } > "$tmp/half.log"
+out=$(python3 "$cmp_py" "$tmp/half.log" "$tmp/out" "$tmp/none.diff" 2>&1)
+rc=$?
+if [ $rc -ne 0 ] && grep -q 'made no ioctl' <<<"$out"; then
+    ok "a QEMU without any traced ioctl fails"
+else
+    bad "a missing trace passed (exit $rc): $out"
+fi
