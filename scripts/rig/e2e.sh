@@ -20,18 +20,22 @@ set -euo pipefail
 n=${E2E_N:-1000}
 boots=${E2E_BOOTS:-3:pci 3:platform 2:pci 2:platform}
 failed=()
-boot_log() {    # boot_log GIC:DEVICE: its L1 console log (boot.sh's name)
-    local b=$BUILD/rig/l1-console-gicv${1%%:*}
-    case ${1#*:} in platform) b=$b-platform;; pl031) b=$b-pl031;; esac
-    echo "$b.log"
-}
-boot_out() { local l; l=$(boot_log "$1"); echo "${l%.log}.out"; }
-boot_name() {   # "GICv3 vfio-pci"
+# boot_info GIC:DEVICE: what boot.sh is asked for (platform, edu), its L1
+# console log (boot.sh's name) and what the boot is called
+boot_info() {
+    local gic=${1%%:*}
+    log=$BUILD/rig/l1-console-gicv$gic
     case ${1#*:} in
-    pl031) echo "GICv${1%%:*} vfio-platform (PL031 only)";;
-    *) echo "GICv${1%%:*} vfio-${1#*:}";;
+    pci) platform=0 edu=1 name="GICv$gic vfio-pci";;
+    platform) platform=1 edu=1 log=$log-platform name="GICv$gic vfio-platform";;
+    pl031) platform=1 edu=0 log=$log-pl031 name="GICv$gic vfio-platform (PL031 only)";;
+    *) return 1;;
     esac
+    log=$log.log
 }
+boot_log() { boot_info "$1" && echo "$log"; }
+boot_out() { boot_info "$1" && echo "${log%.log}.out"; }
+boot_name() { boot_info "$1" && echo "$name"; }
 if [ "${E2E_REPORT_ONLY:-}" != 1 ]; then
     if [ -z "${E2E_BOOT:-}" ]; then
         "$TOP/scripts/rig/cross-qemu.sh"
@@ -39,13 +43,9 @@ if [ "${E2E_REPORT_ONLY:-}" != 1 ]; then
     fi
     mkdir -p "$BUILD/rig"
     for boot in $boots; do
-        gic=${boot%%:*} platform=1 edu=1
-        case ${boot#*:} in
-        pci) platform=0;;
-        pl031) edu=0;;
-        platform) ;;
-        *) die "E2E_BOOTS: '$boot' is not GIC:pci, GIC:platform or GIC:pl031";;
-        esac
+        gic=${boot%%:*}
+        boot_info "$boot" ||
+            die "E2E_BOOTS: '$boot' is not GIC:pci, GIC:platform or GIC:pl031"
         # No earlier run's log in the table if this boot fails to start
         rm -f "$(boot_log "$boot")"
         # boot.sh's RIG/E2E lines and its errors, told again below if the
