@@ -12,17 +12,19 @@ ok() { echo "ok - $*"; }
 bad() { echo "not ok - $*"; }
 cmp_py=$top/scripts/rig/off-compare.py
 
-calls() {   # calls WHICH [EXTRA]: one run's OFFCMP lines (console style)
-    local fd=$([ "$1" = ours ] && echo 31 || echo 27)
-    printf 'OFFCMP: spi %s 812  ioctl(%d<anon_inode:[vfio-device]>, _IOC(_IOC_NONE, 0x3b, 0x6e, 0), 0xffffa8c01230) = 0\r\n' "$1" $fd
-    printf 'OFFCMP: spi %s 812  ioctl(9<anon_inode:kvm-vm>, KVM_IRQFD, {fd=%d<anon_inode:[eventfd]>, gsi=33, flags=KVM_IRQFD_FLAG_RESAMPLE, resamplefd=%d<anon_inode:[eventfd]>}) = 0\r\n' "$1" $((fd + 1)) $((fd + 2))
-    [ -z "${2:-}" ] || printf 'OFFCMP: spi %s 812  ioctl(%d<anon_inode:[vfio-device]>, %s, 0xffffa8c01288) = 0\r\n' "$1" $fd "$2"
-    printf 'OFFCMP: spi %s 813  ioctl(10<anon_inode:kvm-arm-vgic-v3>, KVM_SET_DEVICE_ATTR, 0xffffc1d0e0e8) = 0\r\n' "$1"
+calls() {   # calls WHICH [EXTRA]: the OFFCMP lines of one QEMU's three runs
+    local fd=$([ "$1" = ours ] && echo 31 || echo 27) k
+    for k in spi intx msi; do
+        printf 'OFFCMP: %s %s 812  ioctl(%d<anon_inode:[vfio-device]>, _IOC(_IOC_NONE, 0x3b, 0x6e, 0), 0xffffa8c01230) = 0\r\n' $k "$1" $fd
+        printf 'OFFCMP: %s %s 812  ioctl(9<anon_inode:kvm-vm>, KVM_IRQFD, {fd=%d<anon_inode:[eventfd]>, gsi=33, flags=KVM_IRQFD_FLAG_RESAMPLE, resamplefd=%d<anon_inode:[eventfd]>}) = 0\r\n' $k "$1" $((fd + 1)) $((fd + 2))
+        [ -z "${2:-}" ] || [ $k != spi ] || printf 'OFFCMP: %s %s 812  ioctl(%d<anon_inode:[vfio-device]>, %s, 0xffffa8c01288) = 0\r\n' $k "$1" $fd "$2"
+        printf 'OFFCMP: %s %s 813  ioctl(10<anon_inode:kvm-arm-vgic-v3>, KVM_SET_DEVICE_ATTR, 0xffffc1d0e0e8) = 0\r\n' $k "$1"
+    done
 }
 mkdir -p "$tmp/out"
 { echo "RIG: ok"; calls upstream; calls ours; } > "$tmp/same.log"
 out=$(python3 "$cmp_py" "$tmp/same.log" "$tmp/out" "$tmp/none.diff" --record 2>&1)
-if [ "$(cat "$tmp/none.diff")" = "" ] && grep -q 'spi: upstream 3 ioctls, ours 3, 0 line(s) differ' <<<"$out"; then
+if [ "$(cat "$tmp/none.diff")" = "" ] && grep -q 'msi: upstream 3 ioctls, ours 3, 0 line(s) differ' <<<"$out"; then
     ok "other fd numbers and addresses are no difference"
 else
     bad "fd numbers or addresses counted as differences: $out"
@@ -58,4 +60,12 @@ if [ $rc -ne 0 ] && grep -q 'made no ioctl' <<<"$out"; then
     ok "a QEMU without any traced ioctl fails"
 else
     bad "a missing trace passed (exit $rc): $out"
+fi
+{ calls upstream; calls ours; } | grep -v '^OFFCMP: msi' > "$tmp/nomsi.log"
+out=$(python3 "$cmp_py" "$tmp/nomsi.log" "$tmp/out" "$tmp/none.diff" 2>&1)
+rc=$?
+if [ $rc -ne 0 ] && grep -q 'no OFFCMP lines for msi' <<<"$out"; then
+    ok "a run missing from the log fails"
+else
+    bad "a missing run passed (exit $rc): $out"
 fi

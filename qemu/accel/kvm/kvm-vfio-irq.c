@@ -222,6 +222,34 @@ const char *kvm_vfio_irq_route_unpostable(
                                        route->u.msi.data);
 }
 
+/*
+ * GSIs whose last MSI route update interrupt remapping refused (an
+ * invalid or blocked IRTE): KVM still holds the old route, which must
+ * not be posted.
+ */
+static GHashTable *blocked_routes;
+
+void kvm_vfio_irq_set_route_blocked(int gsi, bool blocked)
+{
+    if (gsi < 0) {
+        return;
+    }
+    if (!blocked_routes) {
+        blocked_routes = g_hash_table_new(NULL, NULL);
+    }
+    if (blocked) {
+        g_hash_table_add(blocked_routes, GINT_TO_POINTER(gsi));
+    } else {
+        g_hash_table_remove(blocked_routes, GINT_TO_POINTER(gsi));
+    }
+}
+
+bool kvm_vfio_irq_route_blocked(int gsi)
+{
+    return blocked_routes &&
+           g_hash_table_contains(blocked_routes, GINT_TO_POINTER(gsi));
+}
+
 static NotifierList route_notifiers =
     NOTIFIER_LIST_INITIALIZER(route_notifiers);
 

@@ -230,10 +230,10 @@ static bool forward(VFIOIrqFwd *fwd, bool *kernel_has_api, Error **errp)
         return false;
     }
     *kernel_has_api = true;
-    if (migration_pauses() || fwd->dev->resetting) {
+    if (migration_pauses() || (fwd->dev->resetting && !msi)) {
         fwd->paused = true;
         error_setg(errp, "paused for a %s",
-                   fwd->dev->resetting ? "reset" : "migration");
+                   migration_pauses() ? "migration" : "reset");
         return false;
     }
     return enter_mode(fwd, mode, errp);
@@ -444,18 +444,34 @@ static void refresh_all(bool to_fast)
  * A reset writes QEMU's interrupt controller state into the kernel's,
  * and KVM ignores userspace writes of a forwarded IRQ's active state: a
  * forwarded IRQ taken before the GIC is reset would stay active in the
- * host for good, and the device interrupt no more.  So from the enter
- * phase of the device's reset to its exit phase, after every interrupt
- * controller's hold phase, its IRQs take their fallback path, which the
- * device then unmasks so that a level still asserted fires again.
+ * host for good, and the device interrupt no more.  So the enter phase
+ * of the device's reset masks each forwarded IRQ at VFIO and unforwards
+ * it, with nothing set up in its place (enter has no effect on other
+ * objects); IRQs the device sets up again meanwhile take their fallback
+ * path; the exit phase, after every interrupt controller's hold phase,
+ * forwards them again through the device's update path, which unmasks
+ * them so that a level still asserted fires anew.  Posted MSIs have no
+ * active state to lose: a reset leaves them alone.
  */
 void vfio_irq_fwd_dev_reset_enter(VFIOIrqFwdDev *dev)
 {
+    VFIOIrqFwd *fwd;
+
     if (!dev->ops || dev->resetting) {
         return;
     }
     dev->resetting = true;
-    refresh_dev(dev, false);
+    QLIST_FOREACH(fwd, &dev->irqs, next) {
+        if (fwd->mode == VFIO_IRQ_MODE_FORWARDED) {
+            trace_vfio_irq_fwd_refresh(dev->name, fwd->index, fwd->subindex,
+                                       false);
+            dev->ops->mask(fwd);
+            vfio_irq_fwd_disable(fwd);
+            fwd->paused = true;
+            g_free(fwd->reason);
+            fwd->reason = g_strdup("paused for a reset");
+        }
+    }
 }
 
 void vfio_irq_fwd_dev_reset_exit(VFIOIrqFwdDev *dev)

@@ -206,6 +206,15 @@ static void vfio_pci_fwd_unmask_clear(VFIOIrqFwd *fwd)
 
 static void vfio_pci_fwd_refresh(VFIOIrqFwd *fwd);
 
+/* Only INTx is ever forwarded. */
+static void vfio_pci_fwd_mask(VFIOIrqFwd *fwd)
+{
+    VFIOPCIDevice *vdev = fwd->opaque;
+
+    assert(fwd->index == VFIO_PCI_INTX_IRQ_INDEX);
+    vfio_mask_single_irqindex(&vdev->vbasedev, VFIO_PCI_INTX_IRQ_INDEX);
+}
+
 static const VFIOIrqFwdOps vfio_pci_fwd_ops = {
     .irqfd_add = vfio_pci_fwd_irqfd_add,
     .irqfd_del = vfio_pci_fwd_irqfd_del,
@@ -214,6 +223,7 @@ static const VFIOIrqFwdOps vfio_pci_fwd_ops = {
     .unmask_set = vfio_pci_fwd_unmask_set,
     .unmask_clear = vfio_pci_fwd_unmask_clear,
     .refresh = vfio_pci_fwd_refresh,
+    .mask = vfio_pci_fwd_mask,
 };
 
 static void vfio_pci_fwd_routes_changed(Notifier *n, void *data);
@@ -265,8 +275,9 @@ void vfio_pci_fwd_exit(VFIOPCIDevice *vdev)
 /*
  * A reset's enter and exit phases, around every device's hold phase,
  * where the interrupt controllers write their reset state and this
- * device sets INTx up again (vfio_pci_post_reset()): INTx takes its
- * fallback path meanwhile, and the exit phase forwards it again through
+ * device sets INTx up again (vfio_pci_post_reset()): INTx is masked and
+ * unforwarded in enter, takes its fallback path when post_reset sets it
+ * up, and the exit phase forwards it again through
  * vfio_pci_intx_fwd_reroute(), whose unmask makes a level asserted
  * during the reset fire anew.  MSI vectors are torn down by the reset.
  */
@@ -377,6 +388,9 @@ static const char *vfio_pci_msi_unpostable(VFIOPCIDevice *vdev, int nr)
 
     if (virq < 0) {
         return NULL;    /* no KVM route: not posted for other reasons */
+    }
+    if (kvm_vfio_irq_route_blocked(virq)) {
+        return "interrupt remapping blocks the vector";
     }
     return kvm_vfio_irq_route_unpostable(
         kvm_irqchip_get_route(kvm_state, virq, &route) ? NULL : &route);

@@ -96,6 +96,16 @@ const char *kvm_vfio_irq_route_unpostable(
     const struct kvm_irq_routing_entry *route);
 
 /*
+ * Where an MSI route is updated (vfio-pci, x86's interrupt remapping
+ * invalidations): @blocked when the update failed, interrupt remapping
+ * refusing the guest's message.  KVM then keeps the GSI's old route,
+ * which must not be posted: kvm_vfio_irq_route_blocked() says so until
+ * an update succeeds or (x86) the route is released.
+ */
+void kvm_vfio_irq_set_route_blocked(int gsi, bool blocked);
+bool kvm_vfio_irq_route_blocked(int gsi);
+
+/*
  * Interrupt remapping can rewrite MSI routes without their devices
  * knowing (an IR entry cache invalidation on x86).  A posted route must
  * then be posted again: the arch code calls kvm_vfio_irq_routes_changed()

@@ -321,6 +321,20 @@ static void test_route_unpostable(void)
     g_assert_nonnull(strstr(kvm_vfio_irq_route_unpostable(&msi), "logical"));
 }
 
+/* A route update that interrupt remapping refused leaves a stale route. */
+static void test_route_blocked(void)
+{
+    g_assert_false(kvm_vfio_irq_route_blocked(24));
+    kvm_vfio_irq_set_route_blocked(24, true);
+    kvm_vfio_irq_set_route_blocked(-1, true);
+    g_assert_true(kvm_vfio_irq_route_blocked(24));
+    g_assert_false(kvm_vfio_irq_route_blocked(25));
+    g_assert_false(kvm_vfio_irq_route_blocked(-1));
+    kvm_vfio_irq_set_route_blocked(24, true);
+    kvm_vfio_irq_set_route_blocked(24, false);
+    g_assert_false(kvm_vfio_irq_route_blocked(24));
+}
+
 static int route_calls[2];
 
 static void count_route_change(Notifier *n, void *data)
@@ -367,6 +381,7 @@ int main(int argc, char **argv)
     g_test_add_func("/kvm-vfio-irq/real-kvm", test_real_kvm);
     g_test_add_func("/kvm-vfio-irq/msi-postable", test_msi_postable);
     g_test_add_func("/kvm-vfio-irq/route-unpostable", test_route_unpostable);
+    g_test_add_func("/kvm-vfio-irq/route-blocked", test_route_blocked);
     g_test_add_func("/kvm-vfio-irq/route-notifier", test_route_notifier);
     return g_test_run();
 }

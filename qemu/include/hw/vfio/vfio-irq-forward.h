@@ -35,6 +35,8 @@ typedef struct VFIOIrqFwdOps {
      * moves IRQs off and back onto their fast path with it.
      */
     void (*refresh)(VFIOIrqFwd *fwd);
+    /* Mask the IRQ at VFIO, until refresh() unmasks it (a reset). */
+    void (*mask)(VFIOIrqFwd *fwd);
 } VFIOIrqFwdOps;
 
 /* Per device: the policy, and what is shared by its IRQs. */
@@ -146,11 +148,11 @@ bool vfio_irq_fwd_hold(VFIOIrqFwd *fwd, const char *why, Error **errp);
 bool vfio_irq_fwd_update(VFIOIrqFwd *fwd, int gsi, Error **errp);
 
 /*
- * The device's reset enter and exit phases: in between, its IRQs take
- * their fallback path (fwd->paused, as during a migration), because the
- * interrupt controllers' reset cannot reset a forwarded IRQ.  The device
- * unmasks its level IRQs in its exit phase before calling
- * vfio_irq_fwd_dev_reset_exit().
+ * The device's reset enter and exit phases: enter masks and unforwards
+ * its forwarded IRQs, which stay off their fast path until exit
+ * (fwd->paused, as during a migration), because the interrupt
+ * controllers' reset cannot reset a forwarded IRQ; exit moves them back
+ * with VFIOIrqFwdOps.refresh.
  */
 void vfio_irq_fwd_dev_reset_enter(VFIOIrqFwdDev *dev);
 void vfio_irq_fwd_dev_reset_exit(VFIOIrqFwdDev *dev);
