@@ -4,8 +4,8 @@
 #   make              set up, fetch + assemble the source, build, smoke-run
 #   make check        our tests + QEMU's unit/qtest suites against the baseline
 #                     + a short end-to-end run in the emulated arm64 rig
-#   make check-full   make check + the long runs (full e2e, stress, bench, bisect,
-#                     sanitizers)
+#   make check-full   make check + the long runs (full e2e, stress, bench,
+#                     off-compare, bisect, sanitizers)
 # See README.md for the rest.
 
 SHELL := /bin/bash
