@@ -99,6 +99,7 @@ typedef struct {
 /* Live resources, as the device and the kernel would hold them. */
 static struct {
     int fault, err;
+    int fault2;                 /* a second fault point, F_NONE if none */
     int irqfds, resamplefds, triggers, user_triggers, unmasks;
     GSList *blockers;           /* migration blockers: there must be none */
     GHashTable *kernel;         /* irq_key() -> gsi + 1 */
@@ -130,7 +131,7 @@ static FakeIrq *fake_irq(VFIOIrqFwd *fwd)
 
 static bool fault(int where, Error **errp)
 {
-    if (f.fault == where) {
+    if (f.fault == where || (f.fault2 != F_NONE && f.fault2 == where)) {
         error_setg_errno(errp, f.err, "fake %s failure", fault_names[where]);
         return true;
     }
@@ -888,6 +889,56 @@ static void test_reset(void)
 }
 
 /*
+ * Two faults: the fast path fails, then a step of its fallback.  Each
+ * failure is undone where it happens and the next path tried; when no
+ * path works, nothing stays set up and the error names the last reason.
+ */
+static void test_double_fault(void)
+{
+    static const struct {
+        int first, second;
+        OnOffAuto policy;
+        VfioIrqMode mode;       /* DISABLED: enabling fails */
+    } cases[] = {
+        { F_FORWARD, F_UNMASK, ON_OFF_AUTO_AUTO, VFIO_IRQ_MODE_USERSPACE },
+        { F_FORWARD, F_IRQFD_RESAMPLE, ON_OFF_AUTO_AUTO,
+          VFIO_IRQ_MODE_USERSPACE },
+        { F_FORWARD, F_TRIGGER_USER, ON_OFF_AUTO_AUTO,
+          VFIO_IRQ_MODE_IRQFD_RESAMPLE },
+        { F_UNMASK, F_TRIGGER_USER, ON_OFF_AUTO_OFF, VFIO_IRQ_MODE_DISABLED },
+        { F_FORWARD, F_UNMASK, ON_OFF_AUTO_ON, VFIO_IRQ_MODE_DISABLED },
+    };
+    int i;
+
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        VFIOIrqFwdDev dev;
+        VFIOIrqFwd fwd;
+        Error *err = NULL;
+        bool ok;
+
+        fake_reset(cases[i].first, EINVAL);
+        f.fault2 = cases[i].second;
+        setup(&dev, &fwd, cases[i].policy, VFIO_IRQ_KIND_LEVEL);
+        ok = vfio_irq_fwd_enable(&fwd, 40, &err);
+        g_assert_cmpint(ok, ==, cases[i].mode != VFIO_IRQ_MODE_DISABLED);
+        g_assert_cmpint(fwd.mode, ==, cases[i].mode);
+        if (!ok) {
+            g_assert_nonnull(strstr(error_get_pretty(err),
+                                    fault_names[cases[i].policy ==
+                                                ON_OFF_AUTO_ON ?
+                                                cases[i].first :
+                                                cases[i].second]));
+            error_free(err);
+        } else if (cases[i].policy == ON_OFF_AUTO_AUTO) {
+            g_assert_nonnull(strstr(fwd.reason, "kvm-vfio IRQ forward"));
+        }
+        assert_resources(&fwd);
+        vfio_irq_fwd_dev_exit(&dev);
+        assert_resources(&fwd);
+    }
+}
+
+/*
  * A failed UNFORWARD or UNPOST: the teardown goes on, because the API has
  * the kernel end a forwarding before what it depends on (the irqfd, VFIO's
  * trigger) goes.  So the IRQ is left on a working path, nothing leaks, and
@@ -1293,6 +1344,7 @@ int main(int argc, char **argv)
                     test_update_after_exit);
     g_test_add_func("/vfio-irq-forward/reset", test_reset);
     g_test_add_func("/vfio-irq-forward/undo-failed", test_undo_failed);
+    g_test_add_func("/vfio-irq-forward/double-fault", test_double_fault);
     g_test_add_func("/vfio-irq-forward/migration-source",
                     test_migration_source);
     g_test_add_func("/vfio-irq-forward/migration-destination",
