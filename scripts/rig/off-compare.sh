@@ -66,6 +66,7 @@ for gic in ${OFFCMP_GICS:-3 2}; do
         RIG_STRACE_ROOT=$sroot "$TOP/scripts/rig/boot.sh" || boot=failed
     touch "$log"
     expected=$TOP/tests/rig/off-compare-gicv$gic.diff
+    mkdir -p "$(dirname "$expected")"
     if [ $boot = ok ] &&
        python3 "$TOP/scripts/rig/off-compare.py" "$log" "$out" "$expected" \
            ${OFFCMP_RECORD:+--record}; then
