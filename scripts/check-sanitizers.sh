@@ -32,6 +32,9 @@ ninja -C "$obj" -j"${JOBS:-$(nproc)}" qemu-system-x86_64 "${UNITS[@]}" "${QTESTS
     > "$obj/build.log" 2>&1 ||
     { grep -m10 -E "error|FAILED" "$obj/build.log" >&2; die "sanitizer build failed (log: $obj/build.log)"; }
 
+# The firmware the qtests' machines load (seabios for q35), as for build/qemu
+QIF_OBJ=$obj "$TOP/scripts/firmware.sh"
+
 logs=$obj/qif-sanitizers
 rm -rf "$logs"
 mkdir -p "$logs"

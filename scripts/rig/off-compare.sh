@@ -26,11 +26,20 @@ fi
 # device tree binding for it (QEMU exits "can not be dynamically
 # instantiated").  Patch 11 adds only that binding, no interrupt code:
 # the baseline has it.
-binding=$(git -C "$SRC" log --format=%H --grep='^hw/core/sysbus-fdt: Add a vfio-platform binding' qif-base..HEAD)
+binding=$(git -C "$SRC" log --format=%H --grep='^hw/core/sysbus-fdt: Add a vfio-platform binding' qif-base..HEAD | head -1)
 [ -n "$binding" ] || die "the PL031 binding commit is not in $SRC"
-git -C "$U/src" checkout -q --detach "$(git -C "$SRC" rev-parse qif-base)"
-git -C "$U/src" -c user.name=off-compare -c user.email=off-compare@invalid \
-    cherry-pick -q "$binding" >/dev/null
+base=$(git -C "$SRC" rev-parse qif-base)
+# Already there (then nothing is rebuilt), or set up anew from a clean state
+pid() { git -C "$1" show "$2" | git patch-id --stable | cut -d' ' -f1; }
+if [ "$(git -C "$U/src" rev-parse -q --verify HEAD^ 2>/dev/null)" != "$base" ] ||
+   [ "$(pid "$U/src" HEAD)" != "$(pid "$SRC" "$binding")" ] ||
+   ! git -C "$U/src" diff --quiet HEAD; then
+    git -C "$U/src" cherry-pick --abort >/dev/null 2>&1 || :
+    git -C "$U/src" reset -q --hard
+    git -C "$U/src" checkout -q --detach "$base"
+    git -C "$U/src" -c user.name=off-compare -c user.email=off-compare@invalid \
+        cherry-pick "$binding" >/dev/null
+fi
 note "cross-building upstream's QEMU ($(git -C "$SRC" log -1 --format=%s qif-base), with the PL031 binding)"
 QIF_SRC=$U/src QIF_OBJ=$U/qemu QIF_CROSS_OBJ=$U/rig/qemu-aarch64 \
     QIF_CROSS_TARGETS=qemu-system-aarch64 "$TOP/scripts/rig/cross-qemu.sh"

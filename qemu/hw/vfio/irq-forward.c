@@ -175,6 +175,10 @@ static bool enter_mode(VFIOIrqFwd *fwd, VfioIrqMode mode, Error **errp)
         }
     }
     fwd->mode = mode;
+    if (mode_is_fast(mode)) {
+        /* The kernel holds this forwarding: an earlier undo no longer counts */
+        fwd->undo_failed = false;
+    }
     trace_vfio_irq_fwd_mode(fwd->dev->name, fwd->index, fwd->subindex,
                             fwd->gsi, VfioIrqMode_str(mode));
     return true;

@@ -100,7 +100,7 @@ const char *kvm_vfio_irq_route_unpostable(
  * invalidations): @blocked when the update failed, interrupt remapping
  * refusing the guest's message.  KVM then keeps the GSI's old route,
  * which must not be posted: kvm_vfio_irq_route_blocked() says so until
- * an update succeeds or (x86) the route is released.
+ * an update succeeds or the route is released.
  */
 void kvm_vfio_irq_set_route_blocked(int gsi, bool blocked);
 bool kvm_vfio_irq_route_blocked(int gsi);

@@ -73,7 +73,7 @@ struct VFIOIrqFwd {
     VfioIrqMode mode;
     char *reason;                   /* why not forwarded/posted, or NULL */
     bool paused;                    /* only a migration/reset keeps it off */
-    bool undo_failed;               /* an UNFORWARD or UNPOST failed */
+    bool undo_failed;               /* an UNFORWARD/UNPOST failed since */
     QLIST_ENTRY(VFIOIrqFwd) next;
 };
 
