@@ -76,9 +76,15 @@ for gic in ${OFFCMP_GICS:-3 2}; do
     touch "$log"
     expected=$TOP/tests/rig/off-compare-gicv$gic.diff
     mkdir -p "$(dirname "$expected")"
+    # On GICv3 upstream's vfio-platform finds no KVM GSI for its SPI and
+    # takes the userspace path (patch 5 fixes that), whose ioctls follow
+    # the timing of each interrupt: nothing to compare ioctl for ioctl.
+    skip=
+    [ "$gic" != 3 ] || skip="--skip spi"
+    # shellcheck disable=SC2086
     if [ $boot = ok ] &&
        python3 "$TOP/scripts/rig/off-compare.py" "$log" "$out" "$expected" \
-           ${OFFCMP_RECORD:+--record}; then
+           ${OFFCMP_RECORD:+--record} $skip; then
         pass=$((pass + 1))
     else
         note "GICv$gic: FAIL (boot $boot; console: $log; traces: $out)"

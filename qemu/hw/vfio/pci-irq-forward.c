@@ -198,6 +198,15 @@ static void vfio_pci_fwd_unmask_clear(VFIOIrqFwd *fwd)
     VFIOPCIDevice *vdev = fwd->opaque;
     Error *err = NULL;
 
+    /*
+     * Upstream only closes the eventfd (irqfd_del()), and VFIO lets it go
+     * asynchronously; FORWARD needs it gone first, so detach it here,
+     * unless forwarding is off.
+     */
+    if (vdev->forward == ON_OFF_AUTO_OFF) {
+        return;
+    }
+
     if (!vfio_set_irq_signaling(&vdev->vbasedev, VFIO_PCI_INTX_IRQ_INDEX, 0,
                                 VFIO_IRQ_SET_ACTION_UNMASK, -1, &err)) {
         warn_reportf_err(err, VFIO_MSG_PREFIX, vdev->vbasedev.name);
