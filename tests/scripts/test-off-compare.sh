@@ -22,55 +22,53 @@ calls() {   # calls WHICH [EXTRA]: the OFFCMP lines of one QEMU's three runs
     done
 }
 mkdir -p "$tmp/out"
+compare() {     # compare LOG EXPECTED [OPTION...]: sets out and rc
+    out=$(python3 "$cmp_py" "$1" "$tmp/out" "$2" "${@:3}" 2>&1)
+    rc=$?
+}
 { echo "RIG: ok"; calls upstream; calls ours; } > "$tmp/same.log"
-out=$(python3 "$cmp_py" "$tmp/same.log" "$tmp/out" "$tmp/none.diff" --record 2>&1)
+compare "$tmp/same.log" "$tmp/none.diff" --record
 if [ "$(grep -v "^#" "$tmp/none.diff")" = "" ] && grep -q 'msi: upstream 3 ioctls, ours 3, 0 line(s) differ' <<<"$out"; then
     ok "other fd numbers and addresses are no difference"
 else
     bad "fd numbers or addresses counted as differences: $out"
 fi
 { calls upstream; calls ours UNMASK; } > "$tmp/extra.log"
-out=$(python3 "$cmp_py" "$tmp/extra.log" "$tmp/out" "$tmp/none.diff" 2>&1)
-rc=$?
+compare "$tmp/extra.log" "$tmp/none.diff"
 if [ $rc -ne 0 ] && grep -q '^+++ this run' <<<"$out" && grep -q '^++ioctl(<anon_inode:\[vfio-device\]>, UNMASK, 0xADDR) = 0' <<<"$out"; then
     ok "an ioctl more in ours fails against a record without it"
 else
     bad "an extra ioctl passed or was not shown (exit $rc): $out"
 fi
-python3 "$cmp_py" "$tmp/extra.log" "$tmp/out" "$tmp/extra.diff" --record >/dev/null 2>&1
-out=$(python3 "$cmp_py" "$tmp/extra.log" "$tmp/out" "$tmp/extra.diff" 2>&1)
-rc=$?
+compare "$tmp/extra.log" "$tmp/extra.diff" --record
+compare "$tmp/extra.log" "$tmp/extra.diff"
 if [ $rc -eq 0 ] && grep -q 'the recorded ones' <<<"$out" &&
    [ "$(grep -c '^[-+]' "$tmp/extra.diff")" = 1 ]; then
     ok "a recorded difference passes"
 else
     bad "a recorded difference failed (exit $rc): $out"
 fi
-out=$(python3 "$cmp_py" "$tmp/same.log" "$tmp/out" "$tmp/extra.diff" 2>&1)
-rc=$?
+compare "$tmp/same.log" "$tmp/extra.diff"
 if [ $rc -ne 0 ]; then
     ok "a recorded difference that went away fails too (the record must be updated)"
 else
     bad "a difference that went away passed: $out"
 fi
 { calls upstream; } > "$tmp/half.log"
-out=$(python3 "$cmp_py" "$tmp/half.log" "$tmp/out" "$tmp/none.diff" 2>&1)
-rc=$?
+compare "$tmp/half.log" "$tmp/none.diff"
 if [ $rc -ne 0 ] && grep -q 'made no ioctl' <<<"$out"; then
     ok "a QEMU without any traced ioctl fails"
 else
     bad "a missing trace passed (exit $rc): $out"
 fi
 { calls upstream; calls ours; } | grep -v '^OFFCMP: msi' > "$tmp/nomsi.log"
-out=$(python3 "$cmp_py" "$tmp/nomsi.log" "$tmp/out" "$tmp/none.diff" 2>&1)
-rc=$?
+compare "$tmp/nomsi.log" "$tmp/none.diff"
 if [ $rc -ne 0 ] && grep -q 'no OFFCMP lines for msi' <<<"$out"; then
     ok "a run missing from the log fails"
 else
     bad "a missing run passed (exit $rc): $out"
 fi
-out=$(python3 "$cmp_py" "$tmp/nomsi.log" "$tmp/out" "$tmp/none.diff" --skip msi 2>&1)
-rc=$?
+compare "$tmp/nomsi.log" "$tmp/none.diff" --skip msi
 if [ $rc -eq 0 ] && ! grep -q 'msi:' <<<"$out"; then
     ok "a skipped run is neither required nor compared"
 else
