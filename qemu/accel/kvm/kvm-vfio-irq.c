@@ -11,6 +11,7 @@
 #include <linux/kvm.h>
 #include "qapi/error.h"
 #include "qemu/notify.h"
+#include "system/arch_init.h"
 #include "system/kvm-vfio-irq.h"
 #include "trace.h"
 
@@ -24,6 +25,18 @@ static const struct {
     [KVM_VFIO_IRQ_POST] = { KVM_DEV_VFIO_DEVICE_POST_IRQ, "post" },
     [KVM_VFIO_IRQ_UNPOST] = { KVM_DEV_VFIO_DEVICE_UNPOST_IRQ, "unpost" },
 };
+
+const char *kvm_vfio_irq_kind_unsupported(bool msi)
+{
+    /* ARM's vGIC links a virtual to a physical IRQ; x86's VT-d posts MSIs */
+    if (qemu_arch_available(QEMU_ARCH_ARM)) {
+        return msi ? "no kvm-vfio MSI posting on ARM" : NULL;
+    }
+    if (qemu_arch_available(QEMU_ARCH_I386)) {
+        return msi ? NULL : "x86 has no wired IRQ forwarding";
+    }
+    return "this target has no IRQ forwarding or posting";
+}
 
 static int kvm_vfio_ioctl(int dev_fd, unsigned long req, uint32_t group,
                           uint64_t attr, void *arg)

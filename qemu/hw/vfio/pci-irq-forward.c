@@ -25,18 +25,6 @@
 #include "hw/vfio/vfio-common.h"
 #include "pci.h"
 
-/* Why an IRQ kind has no fast path at all on this target, or NULL. */
-static const char *vfio_pci_fwd_unsupported(bool msi)
-{
-#if defined(TARGET_AARCH64) || defined(TARGET_ARM)
-    return msi ? "no kvm-vfio MSI posting on ARM" : NULL;
-#elif defined(TARGET_I386)
-    return msi ? NULL : "x86 has no wired IRQ forwarding";
-#else
-    return "this target has no IRQ forwarding or posting";
-#endif
-}
-
 /* Why no IRQ of any device can be forwarded or posted. */
 static const char *vfio_pci_fwd_blocked_all(void)
 {
@@ -86,15 +74,18 @@ bool vfio_pci_fwd_check(VFIOPCIDevice *vdev, Error **errp)
     name = vdev->vbasedev.sysfsdev ?
            g_path_get_basename(vdev->vbasedev.sysfsdev) :
            g_strdup(vdev->vbasedev.name ?: "?");
-    if (vfio_pci_fwd_unsupported(false) && vfio_pci_fwd_unsupported(true)) {
-        blocked = vfio_pci_fwd_unsupported(false);
+    if (kvm_vfio_irq_kind_unsupported(false) &&
+        kvm_vfio_irq_kind_unsupported(true)) {
+        blocked = kvm_vfio_irq_kind_unsupported(false);
     }
     /*
      * Contradictions first: an IRQ kind that could be fast on this target
      * is kept off KVM.  Then what this QEMU run lacks.
      */
     for (i = 0; !blocked && i < ARRAY_SIZE(indexes); i++) {
-        if (!vfio_pci_fwd_unsupported(indexes[i] != VFIO_PCI_INTX_IRQ_INDEX)) {
+        bool msi = indexes[i] != VFIO_PCI_INTX_IRQ_INDEX;
+
+        if (!kvm_vfio_irq_kind_unsupported(msi)) {
             blocked = vfio_pci_fwd_no_kvm(vdev, indexes[i]);
         }
     }
@@ -246,14 +237,14 @@ static bool vfio_pci_fwd_probe(VFIOPCIDevice *vdev, Error **errp)
 {
     PCIDevice *pdev = &vdev->pdev;
 
-    if (!vfio_pci_fwd_unsupported(true)) {
+    if (!kvm_vfio_irq_kind_unsupported(true)) {
         bool msi = pdev->cap_present & (QEMU_PCI_CAP_MSI | QEMU_PCI_CAP_MSIX);
 
         return vfio_irq_fwd_probe(&vdev->fwd_dev, VFIO_IRQ_KIND_MSI,
                                   msi ? NULL : "the device has neither MSI "
                                   "nor MSI-X", errp);
     }
-    if (!vfio_pci_fwd_unsupported(false) &&
+    if (!kvm_vfio_irq_kind_unsupported(false) &&
         !vfio_pci_read_config(pdev, PCI_INTERRUPT_PIN, 1)) {
         return vfio_irq_fwd_probe(&vdev->fwd_dev, VFIO_IRQ_KIND_LEVEL,
                                   "the device has no INTx pin", errp);
@@ -317,7 +308,7 @@ bool vfio_pci_intx_fwd_enable(VFIOPCIDevice *vdev, Error **errp)
 
     vfio_irq_fwd_init(fwd, &vdev->fwd_dev, vdev, VFIO_PCI_INTX_IRQ_INDEX, 0,
                       VFIO_IRQ_KIND_LEVEL);
-    fwd->unsupported = vfio_pci_fwd_unsupported(false);
+    fwd->unsupported = kvm_vfio_irq_kind_unsupported(false);
     fwd->blocked = vfio_pci_fwd_blocked(vdev, VFIO_PCI_INTX_IRQ_INDEX);
     fwd->irqfd_allowed = kvm_irqfds_enabled() && !vdev->no_kvm_intx;
     /*
@@ -382,7 +373,7 @@ void vfio_pci_msi_fwd_init(VFIOPCIDevice *vdev, int nr)
                 VFIO_PCI_MSI_IRQ_INDEX;
 
     vfio_irq_fwd_init(fwd, &vdev->fwd_dev, vdev, index, nr, VFIO_IRQ_KIND_MSI);
-    fwd->unsupported = vfio_pci_fwd_unsupported(true);
+    fwd->unsupported = kvm_vfio_irq_kind_unsupported(true);
     fwd->blocked = vfio_pci_fwd_blocked(vdev, index);
 }
 

@@ -42,6 +42,16 @@ void kvm_vfio_irq_set_test_backend(const KVMVFIOIrqBackend *backend);
 const char *kvm_vfio_irq_op_name(KVMVFIOIrqOp op);
 
 /**
+ * kvm_vfio_irq_kind_unsupported: why this target has no fast path for a kind
+ * @msi: MSI/MSI-X (posted, x86) rather than a wired IRQ (forwarded, ARM)
+ *
+ * Returns NULL if the kvm-vfio device may offer one (ask it with
+ * kvm_vfio_irq_supported()), else why not.  The answer depends on the
+ * target only; devices need no target knowledge of their own.
+ */
+const char *kvm_vfio_irq_kind_unsupported(bool msi);
+
+/**
  * kvm_vfio_irq_supported: ask the kvm-vfio device whether it implements @op
  * @kvm_vfio_fd: the kvm-vfio device (KVM_DEV_TYPE_VFIO) fd
  * @op: the attribute

@@ -9,7 +9,16 @@
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
 #include "qapi/error.h"
+#include "system/arch_init.h"
 #include "system/kvm-vfio-irq.h"
+
+/* The target this test plays (system/arch_init.c in QEMU itself) */
+static unsigned fake_arch = QEMU_ARCH_ARM;
+
+bool qemu_arch_available(unsigned qemu_arch_mask)
+{
+    return qemu_arch_mask & fake_arch;
+}
 
 static struct {
     int ret;                    /* what the fake kernel answers */
@@ -253,6 +262,25 @@ static void test_real_kvm(void)
     close(kvm);
 }
 
+/* Which IRQ kinds a target may make fast: wired on ARM, MSI on x86 */
+static void test_kind_unsupported(void)
+{
+    fake_arch = QEMU_ARCH_ARM;
+    g_assert_null(kvm_vfio_irq_kind_unsupported(false));
+    g_assert_cmpstr(kvm_vfio_irq_kind_unsupported(true), ==,
+                    "no kvm-vfio MSI posting on ARM");
+    fake_arch = QEMU_ARCH_I386;
+    g_assert_null(kvm_vfio_irq_kind_unsupported(true));
+    g_assert_cmpstr(kvm_vfio_irq_kind_unsupported(false), ==,
+                    "x86 has no wired IRQ forwarding");
+    fake_arch = QEMU_ARCH_PPC;
+    g_assert_cmpstr(kvm_vfio_irq_kind_unsupported(false), ==,
+                    "this target has no IRQ forwarding or posting");
+    g_assert_cmpstr(kvm_vfio_irq_kind_unsupported(true), ==,
+                    "this target has no IRQ forwarding or posting");
+    fake_arch = QEMU_ARCH_ARM;
+}
+
 /*
  * x86 MSI routes the kernel can post: fixed or lowest-priority delivery
  * to one physical APIC ID.  Everything else is refused with its reason.
@@ -379,6 +407,7 @@ int main(int argc, char **argv)
     g_test_add_func("/kvm-vfio-irq/request-invalid", test_request_invalid);
     g_test_add_func("/kvm-vfio-irq/ioctl-backend", test_ioctl_backend);
     g_test_add_func("/kvm-vfio-irq/real-kvm", test_real_kvm);
+    g_test_add_func("/kvm-vfio-irq/kind-unsupported", test_kind_unsupported);
     g_test_add_func("/kvm-vfio-irq/msi-postable", test_msi_postable);
     g_test_add_func("/kvm-vfio-irq/route-unpostable", test_route_unpostable);
     g_test_add_func("/kvm-vfio-irq/route-blocked", test_route_blocked);
