@@ -15,6 +15,7 @@
 #include "qemu/error-report.h"
 #include "system/system.h"
 #include "migration/misc.h"
+#include "migration/register.h"
 #include "system/runstate.h"
 #include "system/kvm-vfio-irq.h"
 #include "hw/vfio/vfio-irq-forward.h"
@@ -146,13 +147,16 @@ static bool mode_is_fast(VfioIrqMode mode)
  * back if it fails or is cancelled, or when its VM runs again after it
  * completed; the destination forwards once its VM runs, after the device
  * and interrupt controller state are loaded.  Loading a snapshot stops
- * the VM in RESTORE_VM: the same.
+ * the VM in RESTORE_VM: the same; any state load is bracketed by
+ * load_setup and load_cleanup (below), whatever the run state.
  */
 static bool source_migrating;
+static bool state_loading;
 
 static bool migration_pauses(void)
 {
-    return source_migrating || runstate_check(RUN_STATE_INMIGRATE) ||
+    return source_migrating || state_loading ||
+           runstate_check(RUN_STATE_INMIGRATE) ||
            runstate_check(RUN_STATE_FINISH_MIGRATE) ||
            runstate_check(RUN_STATE_POSTMIGRATE) ||
            runstate_check(RUN_STATE_RESTORE_VM);
@@ -527,6 +531,35 @@ static void vfio_irq_fwd_vm_state_change(void *opaque, bool running,
     }
 }
 
+/*
+ * Every load of VM state, also those that keep the VM out of RESTORE_VM
+ * (loadvm into a paused VM, -loadvm at start-up): no IRQ stays
+ * forwarded while the interrupt controllers' state loads.  The IRQs
+ * come back when the VM runs, as after a migration.
+ */
+static int vfio_irq_fwd_load_setup(QEMUFile *f, void *opaque, Error **errp)
+{
+    state_loading = true;
+    refresh_all(false);
+    return 0;
+}
+
+/* Also called without load_setup, e.g. when an incoming migration fails. */
+static int vfio_irq_fwd_load_cleanup(void *opaque)
+{
+    state_loading = false;
+    if (runstate_check(RUN_STATE_RUNNING) && !migration_pauses()) {
+        refresh_all(true);
+    }
+    return 0;
+}
+
+/* No section of its own in the stream: only the load's bracket. */
+static const SaveVMHandlers vfio_irq_fwd_load_handlers = {
+    .load_setup = vfio_irq_fwd_load_setup,
+    .load_cleanup = vfio_irq_fwd_load_cleanup,
+};
+
 static bool notifiers_added;
 
 void vfio_irq_fwd_dev_init(VFIOIrqFwdDev *dev, Object *owner,
@@ -550,6 +583,8 @@ void vfio_irq_fwd_dev_init(VFIOIrqFwdDev *dev, Object *owner,
                                         vfio_irq_fwd_migration_notify, mode);
         }
         qemu_add_vm_change_state_handler(vfio_irq_fwd_vm_state_change, NULL);
+        register_savevm_live("vfio-irq-forward", 0, 1,
+                             &vfio_irq_fwd_load_handlers, NULL);
         notifiers_added = true;
     }
     QTAILQ_INSERT_TAIL(&fwd_devs, dev, next);

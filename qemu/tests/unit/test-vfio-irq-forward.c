@@ -14,6 +14,7 @@
 #include "system/runstate.h"
 #include "migration/blocker.h"
 #include "migration/misc.h"
+#include "migration/register.h"
 #include "system/arch_init.h"
 
 /* kvm-vfio-irq.c asks for the target; the state machine never does. */
@@ -57,6 +58,20 @@ VMChangeStateEntry *qemu_add_vm_change_state_handler(VMChangeStateHandler *cb,
     g_assert_null(vm_handler);
     vm_handler = cb;
     return NULL;
+}
+
+/* ... and the bracket it puts around every VM state load. */
+static const SaveVMHandlers *load_handlers;
+
+int register_savevm_live(const char *idstr, uint32_t instance_id,
+                         int version_id, const SaveVMHandlers *ops,
+                         void *opaque)
+{
+    g_assert_null(load_handlers);
+    g_assert_null(ops->save_state);
+    g_assert_null(ops->save_setup);
+    load_handlers = ops;
+    return 0;
 }
 
 bool runstate_check(RunState state)
@@ -818,6 +833,60 @@ static void test_snapshot_load(void)
 }
 
 /*
+ * Every VM state load is bracketed (load_setup, load_cleanup), also one
+ * that keeps the VM out of RESTORE_VM (loadvm into a paused VM, -loadvm,
+ * an incoming migration's end after the VM started): nothing stays
+ * forwarded while the state loads, and the IRQs come back when the VM
+ * runs.
+ */
+static void test_state_load(void)
+{
+    VFIOIrqFwdDev dev;
+    VFIOIrqFwd fwd;
+
+    fake_reset(F_NONE, 0);
+    setup(&dev, &fwd, ON_OFF_AUTO_ON, VFIO_IRQ_KIND_LEVEL);
+    g_assert_nonnull(load_handlers);
+    g_assert_true(vfio_irq_fwd_enable(&fwd, 40, &error_abort));
+
+    /* loadvm into a paused VM */
+    fake_runstate = RUN_STATE_PAUSED;
+    g_assert_cmpint(load_handlers->load_setup(NULL, NULL, &error_abort),
+                    ==, 0);
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_IRQFD_RESAMPLE);
+    g_assert_true(fwd.paused);
+    g_assert_cmpint(g_hash_table_size(f.kernel), ==, 0);
+    /* The device's state sets the IRQ up again: still paused. */
+    g_assert_true(vfio_irq_fwd_update(&fwd, 41, &error_abort));
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_IRQFD_RESAMPLE);
+    g_assert_cmpint(load_handlers->load_cleanup(NULL), ==, 0);
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_IRQFD_RESAMPLE);
+    fake_runstate = RUN_STATE_RUNNING;
+    vm_handler(NULL, true, RUN_STATE_RUNNING);
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_FORWARDED);
+    g_assert_false(fwd.paused);
+    g_assert_cmpint(GPOINTER_TO_UINT(g_hash_table_lookup(f.kernel,
+                                     GUINT_TO_POINTER(0))), ==, 41 + 1);
+
+    /* The VM starts before the load's end: the end forwards. */
+    g_assert_cmpint(load_handlers->load_setup(NULL, NULL, &error_abort),
+                    ==, 0);
+    g_assert_true(fwd.paused);
+    vm_handler(NULL, true, RUN_STATE_RUNNING);
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_IRQFD_RESAMPLE);
+    g_assert_cmpint(load_handlers->load_cleanup(NULL), ==, 0);
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_FORWARDED);
+
+    /* A cleanup without a setup (a failed incoming migration) */
+    f.refreshes = 0;
+    g_assert_cmpint(load_handlers->load_cleanup(NULL), ==, 0);
+    g_assert_cmpint(f.refreshes, ==, 0);
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_FORWARDED);
+    vfio_irq_fwd_dev_exit(&dev);
+    assert_resources(&fwd);
+}
+
+/*
  * A reset: the device's enter phase masks and unforwards its forwarded
  * IRQs (the GIC's reset cannot deactivate a forwarded IRQ) and sets up
  * nothing else; IRQs set up before its exit phase (INTx after vfio-pci's
@@ -1393,6 +1462,7 @@ int main(int argc, char **argv)
     g_test_add_func("/vfio-irq-forward/exit", test_exit);
     g_test_add_func("/vfio-irq-forward/update-after-exit",
                     test_update_after_exit);
+    g_test_add_func("/vfio-irq-forward/state-load", test_state_load);
     g_test_add_func("/vfio-irq-forward/reset", test_reset);
     g_test_add_func("/vfio-irq-forward/undo-failed", test_undo_failed);
     g_test_add_func("/vfio-irq-forward/double-fault", test_double_fault);
