@@ -55,6 +55,7 @@ if [ -n "$e2e" ]; then
         suffix=-offcmp
     elif [ -n "${RIG_STRESS:-}" ]; then  # scripts/rig/stress.sh
         append+=" rig.stress=$RIG_STRESS${RIG_UNPLUG_WAIT:+ rig.unplug_wait=$RIG_UNPLUG_WAIT}"
+        append+="${RIG_STRESS_SEQ:+ rig.stress_seq=${RIG_STRESS_SEQ// /+}}"
         append+="${RIG_QEMU_TRACE:+ rig.qemu_trace=$RIG_QEMU_TRACE}"
         suffix=-stress
     fi

@@ -7,12 +7,23 @@
 # times in one boot (default 10), per GIC in STRESS_GICS (default "3 2").
 # Prints the ok/FAIL count per GIC; exits non-zero on any failure.
 # RIG_UNPLUG_WAIT=irq runs it with the wait that raced (docs/rig-e2e.md).
+# STRESS_HOG=N: N busy loops compete with the rig for the host's CPUs
+# meanwhile, as a second rig boot or a build would.  STRESS_SEQ="reset
+# reset-off unplug": these lifecycle runs in each of the K rounds (the
+# full e2e's order); only the unplug runs are counted.
 set -euo pipefail
 . "$(dirname "$0")/../common.sh"
 
 k=${STRESS_K:-10}
 "$TOP/scripts/rig/cross-qemu.sh"
 "$TOP/scripts/rig/edu-irq.sh"
+hogs=()
+trap '[ ${#hogs[@]} -eq 0 ] || kill "${hogs[@]}" 2>/dev/null' EXIT
+for _ in $(seq "${STRESS_HOG:-0}"); do
+    (while :; do :; done) &
+    hogs+=($!)
+done
+[ ${#hogs[@]} -eq 0 ] || note "${#hogs[@]} busy loops compete for the CPUs"
 pass=0 fail=0
 for gic in ${STRESS_GICS:-3 2}; do
     log=$BUILD/rig/l1-console-gicv$gic-platform-stress.log
@@ -21,12 +32,21 @@ for gic in ${STRESS_GICS:-3 2}; do
     # Measured about 40 s a run (440 s for 10 with the boot, GICv3);
     # the bound allows 240 s a run and 900 s for the boot's own checks.
     boot=ok
-    RIG_PLATFORM=1 RIG_GIC=$gic RIG_E2E=200 RIG_STRESS=$k RIG_TIMEOUT=$((900 + k * 240)) \
+    runs=$(echo "${STRESS_SEQ:-unplug}" | wc -w)
+    RIG_PLATFORM=1 RIG_GIC=$gic RIG_E2E=200 RIG_STRESS=$k RIG_STRESS_SEQ="${STRESS_SEQ:-}" \
+        RIG_TIMEOUT=$((900 + k * runs * 240)) \
         "$TOP/scripts/rig/boot.sh" >/dev/null || boot=failed
     touch "$log"
     p=$(tr -d '\r' < "$log" | grep -c '^E2E: ok lifecycle .*event=unplug' || true)
-    f=$((k - p))
+    # and, with STRESS_SEQ, any other lifecycle run that failed
+    o=$(tr -d '\r' < "$log" | grep -a '^E2E: FAIL lifecycle' | grep -vc 'event=unplug' || true)
+    f=$((k - p + o))
     note "GICv$gic: $p of $k hot-unplug lifecycle runs ok, $f failed, boot $boot ($(( $(date +%s) - start )) s)"
+    # Seconds from device_del to the end of L2's run and to the host
+    # IRQ's release, per run (the unplug wait counts from the former)
+    tr -d '\r' < "$log" | grep -a '^E2E: [a-zA-Z]* lifecycle .*event=unplug' |
+        sed -n 's/.* run_end=\([0-9-]*\)s released=\([0-9-]*\)s.*/\1 \2/p' |
+        awk -v gic=$gic '{ r = r " " $1 "/" $2 } END { if (NR) print "stress: GICv" gic " run end/IRQ released, s after device_del:" r }'
     tr -d '\r' < "$log" | grep -a -A16 -E '^(E2E|RIG): FAIL|^KTEST: (not ok|Bail)' || true
     # The boot's own checks (kernel API test, RIG: lines) count too.
     [ $boot = ok ] || [ $f -gt 0 ] || f=1
