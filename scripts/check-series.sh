@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # The exported series (build/series) must apply with "git am" to the
-# pristine base and pass the base tree's scripts/checkpatch.pl.
+# pristine base and pass the base tree's scripts/checkpatch.pl, with
+# commit messages no wider than 75 columns.
 # Appends "passed failed skipped" to $QIF_SUMMARY when set.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -28,7 +29,12 @@ else
 fi
 
 for p in "${patches[@]}"; do
-    if checkpatch_one "$am" "$p" check-series; then
+    wide=$(wide_message_lines "$p")
+    if [ -n "$wide" ]; then
+        echo "check-series: FAIL: commit message wider than 75 columns:"
+        echo "$wide" | sed 's/^/    /'
+        fail=$((fail + 1))
+    elif checkpatch_one "$am" "$p" check-series; then
         pass=$((pass + 1))
     else
         fail=$((fail + 1))

@@ -119,6 +119,16 @@ meson_tests() {
 # checkpatch_one TREE PATCH PREFIX: TREE's scripts/checkpatch.pl on PATCH
 # (QEMU's or Linux's); prints the verdict, the warnings, and the whole
 # report on an error, which it returns.
+# The commit message lines of PATCH (a git format-patch file) wider than
+# 75 columns, as "FILE:LINE: TEXT"; tags and lines without a space (a
+# URL, a path) may be wider.  checkpatch.pl lets these through.
+wide_message_lines() {
+    awk -v f="$1" '
+        /^---$/ { exit }
+        body && length($0) > 75 && / / && !/^[A-Za-z-]+: / { print f ":" NR ": " $0 }
+        /^$/ && !body { body = 1 }' "$1"
+}
+
 checkpatch_one() {
     local tree=$1 patch=$2 prefix=$3 out rc warn
     out=$(cd "$tree" && ./scripts/checkpatch.pl --no-color "$patch" 2>&1) && rc=0 || rc=$?

@@ -152,6 +152,7 @@ static bool mode_is_fast(VfioIrqMode mode)
  */
 static bool source_migrating;
 static bool state_loading;
+static bool vm_running;     /* RUNNING or SUSPENDED, as last notified */
 
 static bool migration_pauses(void)
 {
@@ -524,6 +525,7 @@ static NotifierWithReturn migration_notifiers[MIG_MODE__MAX];
 static void vfio_irq_fwd_vm_state_change(void *opaque, bool running,
                                          RunState state)
 {
+    vm_running = running;
     if (running && !migration_pauses()) {
         refresh_all(true);
     } else if (!running && migration_pauses()) {
@@ -544,17 +546,24 @@ static int vfio_irq_fwd_load_setup(QEMUFile *f, void *opaque, Error **errp)
     return 0;
 }
 
-/* Also called without load_setup, e.g. when an incoming migration fails. */
+/*
+ * Also called without load_setup, e.g. when an incoming migration fails.
+ * An incoming migration ends here after its VM started (a postcopy one
+ * long after), a COLO secondary only when COLO ends.
+ */
 static int vfio_irq_fwd_load_cleanup(void *opaque)
 {
     state_loading = false;
-    if (runstate_check(RUN_STATE_RUNNING) && !migration_pauses()) {
+    if (vm_running && !migration_pauses()) {
         refresh_all(true);
     }
     return 0;
 }
 
-/* No section of its own in the stream: only the load's bracket. */
+/*
+ * No section of its own in the stream: only the load's bracket, which
+ * migration has no notifier for (its notifiers are the source's).
+ */
 static const SaveVMHandlers vfio_irq_fwd_load_handlers = {
     .load_setup = vfio_irq_fwd_load_setup,
     .load_cleanup = vfio_irq_fwd_load_cleanup,

@@ -68,8 +68,18 @@ int register_savevm_live(const char *idstr, uint32_t instance_id,
                          void *opaque)
 {
     g_assert_null(load_handlers);
+    /* Nothing of its own in the stream, nor in its setup or cleanup */
     g_assert_null(ops->save_state);
     g_assert_null(ops->save_setup);
+    g_assert_null(ops->save_cleanup);
+    g_assert_null(ops->save_live_iterate);
+    g_assert_null(ops->save_live_complete_precopy);
+    g_assert_null(ops->save_live_complete_postcopy);
+    g_assert_null(ops->state_pending_estimate);
+    g_assert_null(ops->state_pending_exact);
+    g_assert_null(ops->load_state);
+    g_assert_nonnull(ops->load_setup);
+    g_assert_nonnull(ops->load_cleanup);
     load_handlers = ops;
     return 0;
 }
@@ -876,6 +886,16 @@ static void test_state_load(void)
     g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_IRQFD_RESAMPLE);
     g_assert_cmpint(load_handlers->load_cleanup(NULL), ==, 0);
     g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_FORWARDED);
+
+    /* A guest migrated while suspended starts SUSPENDED, not RUNNING. */
+    g_assert_cmpint(load_handlers->load_setup(NULL, NULL, &error_abort),
+                    ==, 0);
+    g_assert_true(fwd.paused);
+    fake_runstate = RUN_STATE_SUSPENDED;
+    vm_handler(NULL, true, RUN_STATE_SUSPENDED);
+    g_assert_cmpint(load_handlers->load_cleanup(NULL), ==, 0);
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_FORWARDED);
+    fake_runstate = RUN_STATE_RUNNING;
 
     /* A cleanup without a setup (a failed incoming migration) */
     f.refreshes = 0;
