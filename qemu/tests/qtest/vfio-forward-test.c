@@ -91,10 +91,12 @@ static void test_startup(const void *data)
 {
     const StartupCase *c = data;
     const char *accel = c->accel ? c->accel : "tcg";
-    const char *argv[] = {
-        g_getenv("QTEST_QEMU_BINARY"), "-machine", c->machine, "-accel", accel,
-        "-nodefaults", "-display", "none", "-S", "-device", c->device, NULL,
+    const char *args[] = {
+        "-machine", c->machine, "-accel", accel, "-nodefaults",
+        "-display", "none", "-S", "-device", c->device,
     };
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_auto(GStrv) qemu = NULL;
     g_autofree char *out = NULL, *err = NULL;
     g_autoptr(GError) gerr = NULL;
     int status;
@@ -104,8 +106,19 @@ static void test_startup(const void *data)
                     "not accessible)");
         return;
     }
-    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT,
-                               NULL, NULL, &out, &err, &status, &gerr));
+    /* A command line, as libqtest takes it (e.g. "env A=B qemu-system-x") */
+    g_assert_true(g_shell_parse_argv(g_getenv("QTEST_QEMU_BINARY"), NULL,
+                                     &qemu, NULL));
+    for (int i = 0; qemu[i]; i++) {
+        g_ptr_array_add(argv, qemu[i]);
+    }
+    for (int i = 0; i < ARRAY_SIZE(args); i++) {
+        g_ptr_array_add(argv, (char *)args[i]);
+    }
+    g_ptr_array_add(argv, NULL);
+    g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, NULL,
+                               G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err,
+                               &status, &gerr));
     if (c->accel && strstr(err, "failed to initialize kvm")) {
         g_test_skip("/dev/kvm cannot create a VM on this host");
         return;
