@@ -592,6 +592,9 @@ void vfio_irq_fwd_dev_init(VFIOIrqFwdDev *dev, Object *owner,
                                         vfio_irq_fwd_migration_notify, mode);
         }
         qemu_add_vm_change_state_handler(vfio_irq_fwd_vm_state_change, NULL);
+        /* A device hot-plugged into a running VM: no notification yet */
+        vm_running = runstate_check(RUN_STATE_RUNNING) ||
+                     runstate_check(RUN_STATE_SUSPENDED);
         register_savevm_live("vfio-irq-forward", 0, 1,
                              &vfio_irq_fwd_load_handlers, NULL);
         notifiers_added = true;

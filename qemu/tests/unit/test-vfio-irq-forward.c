@@ -861,6 +861,8 @@ static void test_state_load(void)
 
     /* loadvm into a paused VM */
     fake_runstate = RUN_STATE_PAUSED;
+    vm_handler(NULL, false, RUN_STATE_PAUSED);
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_FORWARDED);
     g_assert_cmpint(load_handlers->load_setup(NULL, NULL, &error_abort),
                     ==, 0);
     g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_IRQFD_RESAMPLE);
