@@ -25,6 +25,10 @@ for _ in $(seq "${STRESS_HOG:-0}"); do
     hogs+=($!)
 done
 [ ${#hogs[@]} -eq 0 ] || note "${#hogs[@]} busy loops compete for the CPUs"
+# Lifecycle runs per round, and the unplug runs expected: K per "unplug"
+seq=${STRESS_SEQ:-unplug}
+runs=$(echo "$seq" | wc -w)
+want=$((k * $(echo "$seq" | tr ' ' '\n' | grep -cx unplug || true)))
 pass=0 fail=0
 for gic in ${STRESS_GICS:-3 2}; do
     log=$BUILD/rig/l1-console-gicv$gic-platform-stress.log
@@ -33,9 +37,6 @@ for gic in ${STRESS_GICS:-3 2}; do
     # Measured about 40 s a run (440 s for 10 with the boot, GICv3);
     # the bound allows 240 s a run and 900 s for the boot's own checks.
     boot=ok
-    runs=$(echo "${STRESS_SEQ:-unplug}" | wc -w)
-    # unplug runs expected: K per "unplug" in the sequence
-    want=$((k * $(echo "${STRESS_SEQ:-unplug}" | tr ' ' '\n' | grep -cx unplug || true)))
     RIG_PLATFORM=1 RIG_GIC=$gic RIG_E2E=200 RIG_STRESS=$k RIG_STRESS_SEQ="${STRESS_SEQ:-}" \
         RIG_TIMEOUT=$((900 + k * runs * 240)) \
         "$TOP/scripts/rig/boot.sh" >/dev/null || boot=failed
