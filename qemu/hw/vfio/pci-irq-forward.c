@@ -291,62 +291,105 @@ void vfio_pci_fwd_reset_exit(Object *obj, ResetType type)
     vfio_irq_fwd_dev_reset_exit(&VFIO_PCI(obj)->fwd_dev);
 }
 
-/* The route the guest gave INTx, if KVM can inject it. */
+/*
+ * The GSI through which KVM injects INTx, or -1 when QEMU's handler must
+ * serve it: upstream's test in vfio_intx_enable_kvm().
+ */
 static int vfio_pci_intx_gsi(VFIOPCIDevice *vdev)
 {
-    if (!kvm_irqfds_enabled() || !kvm_resamplefds_enabled() ||
+    if (vdev->no_kvm_intx || !kvm_irqfds_enabled() ||
+        !kvm_resamplefds_enabled() ||
         vdev->intx.route.mode != PCI_INTX_ENABLED) {
         return -1;
     }
     return vdev->intx.route.irq;
 }
 
+/* VFIO's INTx masked and QEMU's line lowered, while INTx changes path. */
+static void vfio_pci_intx_quiesce(VFIOPCIDevice *vdev)
+{
+    vfio_mask_single_irqindex(&vdev->vbasedev, VFIO_PCI_INTX_IRQ_INDEX);
+    vdev->intx.pending = false;
+    pci_irq_deassert(&vdev->pdev);
+}
+
+/*
+ * Put INTx on the path its route allows, as upstream does: onto KVM
+ * quiesced, then unmasked so that an interrupt that came in between fires
+ * again; QEMU's handler alone needs no call to VFIO, and upstream makes
+ * none.  @first: INTx is being enabled, else it moves.
+ */
+static bool vfio_pci_intx_fwd_set(VFIOPCIDevice *vdev, bool first,
+                                  Error **errp)
+{
+    VFIOIrqFwd *fwd = &vdev->intx.fwd;
+    int gsi = vfio_pci_intx_gsi(vdev);
+    bool ok;
+
+    if (gsi >= 0) {
+        vfio_pci_intx_quiesce(vdev);
+    }
+    if (!first) {
+        ok = vfio_irq_fwd_update(fwd, gsi, errp);
+    } else if (DEVICE(vdev)->realized) {
+        /*
+         * At realize, x-forward=on makes a failure fatal; later (after MSI
+         * is disabled, after a reset) the guest's INTx must keep working.
+         */
+        ok = vfio_irq_fwd_enable_guest(fwd, gsi, errp);
+    } else {
+        ok = vfio_irq_fwd_enable(fwd, gsi, errp);
+    }
+    if (gsi >= 0) {
+        vfio_unmask_single_irqindex(&vdev->vbasedev, VFIO_PCI_INTX_IRQ_INDEX);
+    }
+    return ok;
+}
+
 bool vfio_pci_intx_fwd_enable(VFIOPCIDevice *vdev, Error **errp)
 {
     VFIOIrqFwd *fwd = &vdev->intx.fwd;
-    bool ok;
 
     vfio_irq_fwd_init(fwd, &vdev->fwd_dev, vdev, VFIO_PCI_INTX_IRQ_INDEX, 0,
                       VFIO_IRQ_KIND_LEVEL);
     fwd->unsupported = kvm_vfio_irq_kind_unsupported(false);
     fwd->blocked = vfio_pci_fwd_blocked(vdev, VFIO_PCI_INTX_IRQ_INDEX);
     fwd->irqfd_allowed = kvm_irqfds_enabled() && !vdev->no_kvm_intx;
-    /*
-     * At realize, x-forward=on makes a failure fatal; later (after MSI is
-     * disabled, after a reset) the guest's INTx must keep working.
-     */
-    if (DEVICE(vdev)->realized) {
-        ok = vfio_irq_fwd_enable_guest(fwd, vfio_pci_intx_gsi(vdev), errp);
-    } else {
-        ok = vfio_irq_fwd_enable(fwd, vfio_pci_intx_gsi(vdev), errp);
-    }
-    if (!ok) {
+    if (!vfio_pci_intx_fwd_set(vdev, true, errp)) {
         vfio_irq_fwd_exit(fwd);
+        return false;
     }
-    return ok;
+    return true;
 }
 
 /*
  * Move INTx to @route, or set it up again on its route (@route may be
- * &vdev->intx.route): VFIO's INTx masked and QEMU's line lowered
- * meanwhile, then unmasked so that an interrupt that came in between
- * fires again.  For guest route changes and migration alike.
+ * &vdev->intx.route), for guest route changes and migration alike, in
+ * upstream's steps (vfio_intx_update()): off KVM onto QEMU's handler,
+ * quiesced; onto the new route; then the EOI of an interrupt that QEMU
+ * took meanwhile.
  */
 void vfio_pci_intx_fwd_reroute(VFIOPCIDevice *vdev, const PCIINTxRoute *route)
 {
     Error *err = NULL;
 
-    vfio_mask_single_irqindex(&vdev->vbasedev, VFIO_PCI_INTX_IRQ_INDEX);
-    vdev->intx.pending = false;
-    pci_irq_deassert(&vdev->pdev);
-
-    vdev->intx.route = *route;
-    if (!vfio_irq_fwd_update(&vdev->intx.fwd, vfio_pci_intx_gsi(vdev),
-                             &err)) {
-        error_reportf_err(err, VFIO_MSG_PREFIX, vdev->vbasedev.name);
+    if (vdev->intx.kvm_accel) {
+        vfio_pci_intx_quiesce(vdev);
+        if (!vfio_irq_fwd_hold(&vdev->intx.fwd, "moving to a new route",
+                               &err)) {
+            error_reportf_err(err, VFIO_MSG_PREFIX, vdev->vbasedev.name);
+            err = NULL;
+        }
+        vfio_unmask_single_irqindex(&vdev->vbasedev, VFIO_PCI_INTX_IRQ_INDEX);
     }
 
-    vfio_unmask_single_irqindex(&vdev->vbasedev, VFIO_PCI_INTX_IRQ_INDEX);
+    vdev->intx.route = *route;
+    if (!vfio_pci_intx_fwd_set(vdev, false, &err)) {
+        error_reportf_err(err, VFIO_MSG_PREFIX, vdev->vbasedev.name);
+    }
+    if (route->mode == PCI_INTX_ENABLED) {
+        vdev->vbasedev.ops->vfio_eoi(&vdev->vbasedev);
+    }
 }
 
 /* Migration moves the IRQ between its fast and fallback path. */

@@ -57,6 +57,7 @@ static void fake_start(Fake *f, const char *props)
     g_setenv("VFIO_FAKE_GROUP", FAKE_GROUP, true);
     g_setenv("VFIO_FAKE_LOG", f->log, true);
     f->qts = qtest_initf("-M pc -nodefaults -trace vfio_irq_fwd_mode "
+                         "-trace vfio_intx_update "
                          "-device vfio-pci,sysfsdev=%s,id=v0,addr=%d.0%s",
                          f->sysfsdev, SLOT, props ? props : "");
     if (old_preload) {
@@ -365,6 +366,56 @@ static void test_realize_fails(void)
     g_assert_cmpint(ok, >, teardown);
 }
 
+/*
+ * Without KVM, INTx is QEMU's (userspace) whatever x-forward says, and
+ * upstream makes no VFIO call for it beyond setting its trigger: none
+ * when INTx is enabled, none when the guest reroutes it (PIIX3's PIRQ
+ * route registers).  x-forward=off must be upstream's behaviour, and
+ * auto on a kernel or accelerator without the API likewise.
+ */
+static void test_intx_userspace(const void *props)
+{
+    Fake f;
+    g_auto(GStrv) lines = NULL;
+    QPCIDevice *piix;
+    int trigger, route, end, moved;
+
+    fake_start(&f, props);
+    mark(&f, "reroute");
+    piix = qpci_device_find(f.bus, QPCI_DEVFN(1, 0));
+    g_assert_nonnull(piix);
+    for (int i = 0; i < 4; i++) {
+        qpci_config_writeb(piix, 0x60 + i, 11);     /* PIRQA-D: IRQ 11 */
+    }
+    g_free(piix);
+    mark(&f, "end");
+    lines = fake_stop(&f);
+    if (!have_trace(lines)) {
+        return;
+    }
+    trigger = find(lines, 0, "SET_IRQS index 0 start 0 count 1 trigger "
+                   "eventfd");
+    route = find(lines, 0, "qtest-mark: reroute");
+    end = find(lines, route, "qtest-mark: end");
+    moved = find2(lines, route, "vfio_intx_update", "-> 11");
+    g_assert_cmpint(trigger, >=, 0);
+    g_assert_cmpint(route, >, trigger);
+    g_assert_cmpint(find_mode(lines, 0, "0.0", "userspace"), >, trigger);
+    g_assert_cmpint(moved, >, route);
+    g_assert_cmpint(end, >, moved);
+    /*
+     * Enabling INTx (at realize and again after the machine's reset) sets
+     * its trigger and masks nothing; the reroute calls VFIO not at all.
+     */
+    for (int i = 0; i < end; i++) {
+        g_assert_null(strstr(lines[i], "SET_IRQS index 0 start 0 count 1 "
+                             "mask"));
+        g_assert_null(strstr(lines[i], "SET_IRQS index 0 start 0 count 1 "
+                             "unmask"));
+        g_assert_false(i > route && strstr(lines[i], "SET_IRQS index 0"));
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -377,5 +428,9 @@ int main(int argc, char **argv)
     qtest_add_func("/vfio-pci-fwd/msi-unplug", test_msi_unplug);
     qtest_add_func("/vfio-pci-fwd/msix", test_msix);
     qtest_add_func("/vfio-pci-fwd/realize-fails", test_realize_fails);
+    qtest_add_data_func("/vfio-pci-fwd/intx-userspace/off",
+                        ",x-forward=off", test_intx_userspace);
+    qtest_add_data_func("/vfio-pci-fwd/intx-userspace/auto", "",
+                        test_intx_userspace);
     return g_test_run();
 }
