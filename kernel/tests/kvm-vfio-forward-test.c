@@ -68,6 +68,9 @@ static int dev_attr(unsigned long op, uint64_t group_nr, uint64_t attr,
 	return ioctl(kvm_vfio, op, &a) ? errno : 0;
 }
 
+/* fwd_req()'s flags: none are defined, so 0 but where a check sets it */
+static uint32_t req_flags;
+
 /* FORWARD/UNFORWARD of @count IRQs from @start; @argsz 0: the exact size */
 static int fwd_req(uint64_t attr, int fd, uint32_t index, uint32_t start,
 		   uint32_t count, uint32_t argsz, uint32_t gsi)
@@ -76,8 +79,8 @@ static int fwd_req(uint64_t attr, int fd, uint32_t index, uint32_t start,
 		struct kvm_vfio_dev_irq hdr;
 		uint32_t gsi[4];
 	} req = {
-		.hdr = { .fd = fd, .index = index, .start = start,
-			 .count = count },
+		.hdr = { .flags = req_flags, .fd = fd, .index = index,
+			 .start = start, .count = count },
 	};
 
 	req.hdr.argsz = argsz ? argsz : sizeof(req.hdr) +
@@ -369,6 +372,9 @@ int main(int argc, char **argv)
 	/* Userspace drives an SPI's line, unless it is forwarded */
 	check(spi_raise_lower(vm, SPI + 1, 0),
 	      "KVM_IRQ_LINE raises and lowers an SPI not forwarded");
+	req_flags = 1;
+	CHECK_ERR(forward(GSI), EINVAL, "FORWARD with a flag set (none defined)");
+	req_flags = 0;
 	CHECK_ERR(forward(GSI), 0, "FORWARD");
 	CHECK_ERR(forward(GSI), EBUSY, "FORWARD again");
 	check(spi_raise_lower(vm, SPI, 1),

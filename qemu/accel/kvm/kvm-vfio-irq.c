@@ -102,8 +102,8 @@ static const char *kvm_vfio_irq_reason(int err)
     case ENXIO:
         return "the kernel does not implement kvm-vfio IRQ forwarding";
     case EINVAL:
-        return "the kernel refused the request (bad range, or this IRQ type "
-               "cannot be forwarded)";
+        return "the kernel refused the request (bad size, flags or range, "
+               "or this IRQ type cannot be forwarded)";
     case EBADF:
     case EPERM:
         return "the VFIO device is not registered with this VM's kvm-vfio "
@@ -164,6 +164,7 @@ int kvm_vfio_irq_request(int kvm_vfio_fd, KVMVFIOIrqOp op, int vfio_dev_fd,
     argsz = sizeof(*req) + count * sizeof(req->gsi[0]);
     req = g_malloc0(argsz);
     req->argsz = argsz;
+    req->flags = 0;
     req->fd = vfio_dev_fd;
     req->index = index;
     req->start = start;
@@ -209,11 +210,12 @@ const char *kvm_vfio_irq_msi_unpostable(uint32_t address_lo,
     if (dm != MSI_DATA_DM_FIXED && dm != MSI_DATA_DM_LOWPRI) {
         return "the route's delivery mode is not fixed or lowest-priority";
     }
-    if (address_lo & MSI_ADDR_DEST_LOGICAL) {
-        /* Which vCPUs a logical ID names depends on the guest's APICs. */
-        return "the route uses logical destination mode";
-    }
-    /* 0xff is xAPIC broadcast; in x2APIC mode it could be APIC ID 255. */
+    /*
+     * A logical destination is left to the kernel: only it knows whether
+     * the guest's APICs make it a single vCPU, which it can post, and it
+     * refuses the rest.  0xff is xAPIC broadcast (physical and logical);
+     * in x2APIC mode it could be APIC ID 255.
+     */
     if (dest == 0xff || dest == UINT32_MAX) {
         return "the route is a broadcast";
     }

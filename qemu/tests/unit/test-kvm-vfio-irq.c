@@ -28,6 +28,7 @@ static struct {
     uint64_t attr;
     struct kvm_vfio_dev_irq req;
     uint32_t gsi[8];
+    uint32_t words[16];         /* the request as the kernel reads it */
 } fake;
 
 static int fake_has_attr(int dev_fd, uint32_t group, uint64_t attr)
@@ -46,6 +47,7 @@ static int fake_set_attr(int dev_fd, uint32_t group, uint64_t attr, void *arg)
     fake_has_attr(dev_fd, group, attr);
     fake.req = *r;
     memcpy(fake.gsi, r->gsi, MIN(r->count, 8) * sizeof(uint32_t));
+    memcpy(fake.words, arg, MIN(r->argsz, sizeof(fake.words)));
     return fake.ret;
 }
 
@@ -129,11 +131,18 @@ static void test_request_layout(void)
     g_assert_cmpint(fake.dev_fd, ==, 9);
     g_assert_cmpint(fake.group, ==, KVM_DEV_VFIO_DEVICE);
     g_assert_cmpint(fake.attr, ==, KVM_DEV_VFIO_DEVICE_POST_IRQ);
-    g_assert_cmpint(fake.req.argsz, ==, 20 + 3 * 4);
-    g_assert_cmpint(fake.req.fd, ==, 23);
-    g_assert_cmpint(fake.req.index, ==, 2);
-    g_assert_cmpint(fake.req.start, ==, 5);
     g_assert_cmpint(fake.req.count, ==, 3);
+    /*
+     * The words the kernel reads, in the design note's order (revision
+     * 2): argsz, flags (0), fd, index, start, count, then one GSI each.
+     */
+    g_assert_cmpint(fake.words[0], ==, 6 * 4 + 3 * 4);
+    g_assert_cmpint(fake.words[1], ==, 0);
+    g_assert_cmpint(fake.words[2], ==, 23);
+    g_assert_cmpint(fake.words[3], ==, 2);
+    g_assert_cmpint(fake.words[4], ==, 5);
+    g_assert_cmpint(fake.words[5], ==, 3);
+    g_assert_cmpmem(&fake.words[6], 3 * sizeof(uint32_t), gsi, sizeof(gsi));
     g_assert_cmpmem(fake.gsi, 3 * sizeof(uint32_t), gsi, sizeof(gsi));
 }
 
@@ -282,8 +291,9 @@ static void test_kind_unsupported(void)
 }
 
 /*
- * x86 MSI routes the kernel can post: fixed or lowest-priority delivery
- * to one physical APIC ID.  Everything else is refused with its reason.
+ * x86 MSI routes QEMU asks the kernel to post: fixed or lowest-priority
+ * delivery, not a broadcast; a logical destination is the kernel's to
+ * judge.  Everything else is refused here with its reason.
  */
 static void test_msi_postable(void)
 {
@@ -300,9 +310,10 @@ static void test_msi_postable(void)
         { 0xfee00000, 0, 0x0400, "delivery mode" },     /* NMI */
         { 0xfee00000, 0, 0x0500, "delivery mode" },     /* INIT */
         { 0xfee00000, 0, 0x0700, "delivery mode" },     /* ExtINT */
-        { 0xfee01004, 0, 0x0041, "logical" },
-        { 0xfee0f004, 0, 0x0141, "logical" },
+        { 0xfee01004, 0, 0x0041, NULL },                /* logical: */
+        { 0xfee0f004, 0, 0x0141, NULL },                /* the kernel's */
         { 0xfeeff000, 0, 0x0041, "broadcast" },
+        { 0xfeeff004, 0, 0x0041, "broadcast" },         /* logical, all */
         { 0xfeeff000, 0xffffff00, 0x0041, "broadcast" },
         { 0x12340000, 0, 0x0041, "not an x86 MSI" },
     };
@@ -345,8 +356,9 @@ static void test_route_unpostable(void)
     g_assert_nonnull(strstr(kvm_vfio_irq_route_unpostable(&evtchn),
                             "not an MSI route"));
     /* An IRTE rewritten: the answer follows the route KVM holds. */
-    msi.u.msi.address_lo = 0xfee01004;
-    g_assert_nonnull(strstr(kvm_vfio_irq_route_unpostable(&msi), "logical"));
+    msi.u.msi.address_lo = 0xfeeff000;
+    g_assert_nonnull(strstr(kvm_vfio_irq_route_unpostable(&msi),
+                            "broadcast"));
 }
 
 /* A route update that interrupt remapping refused leaves a stale route. */
