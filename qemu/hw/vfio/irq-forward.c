@@ -55,14 +55,19 @@ static bool kvm_step(VFIOIrqFwd *fwd, KVMVFIOIrqOp op, Error **errp)
                                fwd->index, fwd->subindex, 1, &gsi, &err);
     /*
      * EBUSY has three causes (design note).  The steps before FORWARD and
-     * POST attach no resamplefd or unmask eventfd, and unless undoing a
-     * forwarding failed, the kernel holds none of this IRQ: what is left
-     * is a host line shared with another handler.
+     * POST attach no resamplefd or unmask eventfd.  If undoing this IRQ's
+     * last forwarding or posting failed, the kernel may still hold it;
+     * else it holds none of it, and for FORWARD what is left is a host
+     * line shared with another handler.
      */
-    if (ret == -EBUSY && !fwd->undo_failed && op == KVM_VFIO_IRQ_FORWARD) {
+    if (ret == -EBUSY && (fwd->undo_failed || op == KVM_VFIO_IRQ_FORWARD)) {
         error_free(err);
-        error_setg_errno(errp, EBUSY, "kvm-vfio IRQ forward: the host IRQ "
-                         "line is shared with another handler");
+        error_setg_errno(errp, EBUSY, "kvm-vfio IRQ %s: %s",
+                         op == KVM_VFIO_IRQ_FORWARD ? "forward" : "post",
+                         fwd->undo_failed ?
+                         "the kernel may still hold the IRQ, as undoing "
+                         "its last forwarding or posting failed" :
+                         "the host IRQ line is shared with another handler");
         return false;
     }
     error_propagate(errp, err);

@@ -1269,7 +1269,7 @@ static void test_reasons(void)
     g_assert_nonnull(strstr(fwd.reason, g_strerror(EBUSY)));
     vfio_irq_fwd_dev_exit(&dev);
 
-    /* Unless an UNFORWARD failed: then the kernel may hold anything. */
+    /* Unless an UNFORWARD failed: then the kernel may still hold it. */
     fake_reset(F_NONE, 0);
     setup(&dev, &fwd, ON_OFF_AUTO_AUTO, VFIO_IRQ_KIND_LEVEL);
     g_assert_true(vfio_irq_fwd_enable(&fwd, 40, &error_abort));
@@ -1278,7 +1278,22 @@ static void test_reasons(void)
     f.err = EBUSY;
     g_assert_true(vfio_irq_fwd_update(&fwd, 40, &error_abort));
     g_assert_true(fwd.undo_failed);
-    g_assert_nonnull(strstr(fwd.reason, "resamplefd"));
+    g_assert_nonnull(strstr(fwd.reason, "may still hold the IRQ"));
+    g_assert_null(strstr(fwd.reason, "shared"));
+    vfio_irq_fwd_dev_exit(&dev);
+
+    /* Likewise POST after a failed UNPOST. */
+    fake_reset(F_NONE, 0);
+    setup(&dev, &fwd, ON_OFF_AUTO_AUTO, VFIO_IRQ_KIND_MSI);
+    g_assert_true(vfio_irq_fwd_enable(&fwd, 60, &error_abort));
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_POSTED);
+    g_hash_table_remove_all(f.kernel);
+    f.fault = F_POST;
+    f.err = EBUSY;
+    g_assert_true(vfio_irq_fwd_update(&fwd, 60, &error_abort));
+    g_assert_true(fwd.undo_failed);
+    g_assert_nonnull(strstr(fwd.reason, "kvm-vfio IRQ post: the kernel may "
+                            "still hold the IRQ"));
     vfio_irq_fwd_dev_exit(&dev);
 
     /* An MSI QEMU did not post may still be posted by the kernel. */
