@@ -38,10 +38,11 @@ want="#define KVM_DEV_VFIO_DEVICE 3
 #define KVM_DEV_VFIO_DEVICE_UNFORWARD_IRQ 2
 #define KVM_DEV_VFIO_DEVICE_POST_IRQ 3
 #define KVM_DEV_VFIO_DEVICE_UNPOST_IRQ 4"
-fields=$(sed -n '/^struct kvm_vfio_dev_irq {/,/^};/s/^ *__u32 \([a-z]*\(\[\]\)\?\);.*/\1/p' <<<"$q" | tr '\n' ' ')
+# Revision 2 of the struct: a flags word after argsz, a signed fd.
+fields=$(sed -n '/^struct kvm_vfio_dev_irq {/,/^};/s/^ *\(__[us]32\) \([a-z]*\(\[\]\)\?\);.*/\1 \2/p' <<<"$q" | tr '\n' ',')
 if [ "$(grep '^#define' <<<"$q")" = "$want" ] &&
-   [ "$fields" = "argsz fd index start count gsi[] " ]; then
-    ok "the API is the design note's: group 3, attributes 1-4, struct kvm_vfio_dev_irq { argsz fd index start count gsi[] }"
+   [ "$fields" = "__u32 argsz,__u32 flags,__s32 fd,__u32 index,__u32 start,__u32 count,__u32 gsi[]," ]; then
+    ok "the API is the design note's: group 3, attributes 1-4, struct kvm_vfio_dev_irq { $fields }"
 else
     nok "the API is not the design note's: $(grep '^#define' <<<"$q" | tr '\n' '|') fields: $fields"
 fi
