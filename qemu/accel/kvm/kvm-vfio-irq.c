@@ -211,11 +211,14 @@ const char *kvm_vfio_irq_msi_unpostable(uint32_t address_lo,
         return "the route's delivery mode is not fixed or lowest-priority";
     }
     /*
-     * A logical destination is left to the kernel: only it knows whether
-     * the guest's APICs make it a single vCPU, which it can post, and it
-     * refuses the rest.  0xff is xAPIC broadcast (physical and logical);
-     * in x2APIC mode it could be APIC ID 255.
+     * Which vCPUs a logical ID names depends on the guest's APICs, and
+     * the API leaves judging a route to userspace (design note: UNPOST
+     * what cannot be posted, e.g. multi-destination).
      */
+    if (address_lo & MSI_ADDR_DEST_LOGICAL) {
+        return "the route uses logical destination mode";
+    }
+    /* 0xff is xAPIC broadcast; in x2APIC mode it could be APIC ID 255. */
     if (dest == 0xff || dest == UINT32_MAX) {
         return "the route is a broadcast";
     }

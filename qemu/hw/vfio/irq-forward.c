@@ -60,7 +60,8 @@ static bool kvm_step(VFIOIrqFwd *fwd, KVMVFIOIrqOp op, Error **errp)
      * else it holds none of it, and for FORWARD what is left is a host
      * line shared with another handler.
      */
-    if (ret == -EBUSY && (fwd->undo_failed || op == KVM_VFIO_IRQ_FORWARD)) {
+    if (ret == -EBUSY && (op == KVM_VFIO_IRQ_FORWARD ||
+                          (op == KVM_VFIO_IRQ_POST && fwd->undo_failed))) {
         error_free(err);
         error_setg_errno(errp, EBUSY, "kvm-vfio IRQ %s: %s",
                          op == KVM_VFIO_IRQ_FORWARD ? "forward" : "post",
@@ -253,6 +254,16 @@ static bool forward(VFIOIrqFwd *fwd, bool *kernel_has_api, Error **errp)
     return enter_mode(fwd, mode, errp);
 }
 
+bool vfio_irq_fwd_may_forward(VFIOIrqFwd *fwd)
+{
+    return fwd->dev && fwd->dev->policy != ON_OFF_AUTO_OFF &&
+           !fwd->unsupported && !fwd->blocked && fwd->dev->kvm_fd >= 0 &&
+           kvm_vfio_irq_supported(fwd->dev->kvm_fd,
+                                  fwd->kind == VFIO_IRQ_KIND_MSI ?
+                                  KVM_VFIO_IRQ_POST : KVM_VFIO_IRQ_FORWARD,
+                                  NULL);
+}
+
 /* The legacy paths: irqfd(+resamplefd), then userspace. */
 static bool fall_back(VFIOIrqFwd *fwd, Error **errp)
 {
@@ -267,7 +278,8 @@ static bool fall_back(VFIOIrqFwd *fwd, Error **errp)
         trace_vfio_irq_fwd_irqfd_failed(fwd->dev->name, fwd->index,
                                         fwd->subindex,
                                         error_get_pretty(err));
-        error_free(err);
+        /* As upstream warns before it falls back to QEMU's handler */
+        warn_reportf_err(err, "vfio %s: ", fwd->dev->name);
     }
     return enter_mode(fwd, VFIO_IRQ_MODE_USERSPACE, errp);
 }

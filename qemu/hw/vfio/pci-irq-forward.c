@@ -110,9 +110,9 @@ static bool vfio_pci_fwd_irqfd_add(VFIOIrqFwd *fwd, bool resample,
             error_setg(errp, "KVM has no resamplefd support");
             return false;
         }
-        ret = event_notifier_init(&vdev->intx.unmask, 0);
-        if (ret) {
-            error_setg_errno(errp, -ret, "cannot create the unmask eventfd");
+        /* Upstream's words, here and below, for upstream's warning */
+        if (event_notifier_init(&vdev->intx.unmask, 0)) {
+            error_setg(errp, "event_notifier_init failed eoi");
             return false;
         }
     }
@@ -120,10 +120,12 @@ static bool vfio_pci_fwd_irqfd_add(VFIOIrqFwd *fwd, bool resample,
                                              resample ? &vdev->intx.unmask :
                                              NULL, fwd->gsi);
     if (ret < 0) {
-        error_setg_errno(errp, -ret, "cannot add an irqfd for GSI %d",
-                         fwd->gsi);
         if (resample) {
+            error_setg_errno(errp, -ret, "failed to setup resample irqfd");
             event_notifier_cleanup(&vdev->intx.unmask);
+        } else {
+            error_setg_errno(errp, -ret, "cannot add an irqfd for GSI %d",
+                             fwd->gsi);
         }
         return false;
     }
@@ -192,9 +194,9 @@ static void vfio_pci_fwd_unmask_clear(VFIOIrqFwd *fwd)
     /*
      * Upstream only closes the eventfd (irqfd_del()), and VFIO lets it go
      * asynchronously; FORWARD needs it gone first, so detach it here,
-     * unless forwarding is off.
+     * unless no FORWARD can follow.
      */
-    if (vdev->forward == ON_OFF_AUTO_OFF) {
+    if (!vfio_irq_fwd_may_forward(fwd)) {
         return;
     }
 

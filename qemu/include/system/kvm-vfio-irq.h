@@ -86,9 +86,8 @@ int kvm_vfio_irq_request(int kvm_vfio_fd, KVMVFIOIrqOp op, int vfio_dev_fd,
  * @address_lo, @address_hi, @data: the KVM MSI route, as committed (after
  *   interrupt remapping)
  *
- * Returns NULL if the route may be posted, else the reason: not fixed or
- * lowest-priority delivery, broadcast.  Whether a logical destination
- * names a single vCPU is the kernel's to say, when asked to post it.
+ * Returns NULL if the route can be posted, else the reason: not fixed or
+ * lowest-priority delivery, logical destination mode, broadcast.
  */
 const char *kvm_vfio_irq_msi_unpostable(uint32_t address_lo,
                                         uint32_t address_hi, uint32_t data);

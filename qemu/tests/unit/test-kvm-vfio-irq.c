@@ -291,9 +291,8 @@ static void test_kind_unsupported(void)
 }
 
 /*
- * x86 MSI routes QEMU asks the kernel to post: fixed or lowest-priority
- * delivery, not a broadcast; a logical destination is the kernel's to
- * judge.  Everything else is refused here with its reason.
+ * x86 MSI routes the kernel can post: fixed or lowest-priority delivery
+ * to one physical APIC ID.  Everything else is refused with its reason.
  */
 static void test_msi_postable(void)
 {
@@ -310,10 +309,9 @@ static void test_msi_postable(void)
         { 0xfee00000, 0, 0x0400, "delivery mode" },     /* NMI */
         { 0xfee00000, 0, 0x0500, "delivery mode" },     /* INIT */
         { 0xfee00000, 0, 0x0700, "delivery mode" },     /* ExtINT */
-        { 0xfee01004, 0, 0x0041, NULL },                /* logical: */
-        { 0xfee0f004, 0, 0x0141, NULL },                /* the kernel's */
+        { 0xfee01004, 0, 0x0041, "logical" },
+        { 0xfee0f004, 0, 0x0141, "logical" },
         { 0xfeeff000, 0, 0x0041, "broadcast" },
-        { 0xfeeff004, 0, 0x0041, "broadcast" },         /* logical, all */
         { 0xfeeff000, 0xffffff00, 0x0041, "broadcast" },
         { 0x12340000, 0, 0x0041, "not an x86 MSI" },
     };
@@ -356,9 +354,8 @@ static void test_route_unpostable(void)
     g_assert_nonnull(strstr(kvm_vfio_irq_route_unpostable(&evtchn),
                             "not an MSI route"));
     /* An IRTE rewritten: the answer follows the route KVM holds. */
-    msi.u.msi.address_lo = 0xfeeff000;
-    g_assert_nonnull(strstr(kvm_vfio_irq_route_unpostable(&msi),
-                            "broadcast"));
+    msi.u.msi.address_lo = 0xfee01004;
+    g_assert_nonnull(strstr(kvm_vfio_irq_route_unpostable(&msi), "logical"));
 }
 
 /* A route update that interrupt remapping refused leaves a stale route. */

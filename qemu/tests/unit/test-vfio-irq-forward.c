@@ -1253,6 +1253,37 @@ static void test_probe_at_realize(void)
     vfio_irq_fwd_dev_exit(&dev);
 }
 
+/*
+ * Steps that only the fast path needs (vfio-pci detaching VFIO's unmask
+ * eventfd, which upstream leaves to close()) are skipped when it can
+ * never come: policy off, the IRQ blocked or of a kind the target cannot
+ * make fast, or a kernel without the API.
+ */
+static void test_may_forward(void)
+{
+    VFIOIrqFwdDev dev;
+    VFIOIrqFwd fwd;
+
+    fake_reset(F_NONE, 0);
+    setup(&dev, &fwd, ON_OFF_AUTO_AUTO, VFIO_IRQ_KIND_LEVEL);
+    g_assert_true(vfio_irq_fwd_may_forward(&fwd));
+    fwd.blocked = "x-no-kvm-intx=on";
+    g_assert_false(vfio_irq_fwd_may_forward(&fwd));
+    fwd.blocked = NULL;
+    fwd.unsupported = "x86 has no wired IRQ forwarding";
+    g_assert_false(vfio_irq_fwd_may_forward(&fwd));
+    vfio_irq_fwd_dev_exit(&dev);
+
+    setup(&dev, &fwd, ON_OFF_AUTO_OFF, VFIO_IRQ_KIND_LEVEL);
+    g_assert_false(vfio_irq_fwd_may_forward(&fwd));
+    vfio_irq_fwd_dev_exit(&dev);
+
+    fake_reset(F_PROBE, ENXIO);
+    setup(&dev, &fwd, ON_OFF_AUTO_AUTO, VFIO_IRQ_KIND_LEVEL);
+    g_assert_false(vfio_irq_fwd_may_forward(&fwd));
+    vfio_irq_fwd_dev_exit(&dev);
+}
+
 /* What users read must be true (design note, "Semantics" and "x86"). */
 static void test_reasons(void)
 {
@@ -1502,6 +1533,7 @@ int main(int argc, char **argv)
     g_test_add_func("/vfio-irq-forward/state-load", test_state_load);
     g_test_add_func("/vfio-irq-forward/reset", test_reset);
     g_test_add_func("/vfio-irq-forward/undo-failed", test_undo_failed);
+    g_test_add_func("/vfio-irq-forward/may-forward", test_may_forward);
     g_test_add_func("/vfio-irq-forward/double-fault", test_double_fault);
     g_test_add_func("/vfio-irq-forward/migration-source",
                     test_migration_source);

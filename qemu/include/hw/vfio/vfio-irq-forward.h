@@ -102,6 +102,13 @@ bool vfio_irq_fwd_check(const char *name, OnOffAuto policy,
 bool vfio_irq_fwd_probe(VFIOIrqFwdDev *dev, VfioIrqKind kind,
                         const char *none, Error **errp);
 
+/*
+ * Whether @fwd could ever take its fast path: the policy allows it,
+ * nothing blocks it and the kernel has the API (asked once per device).
+ * Steps that only the fast path needs are skipped when it cannot.
+ */
+bool vfio_irq_fwd_may_forward(VFIOIrqFwd *fwd);
+
 void vfio_irq_fwd_init(VFIOIrqFwd *fwd, VFIOIrqFwdDev *dev, void *opaque,
                        uint32_t index, uint32_t subindex, VfioIrqKind kind);
 /* Disable @fwd and forget it; does nothing if it is not initialized. */
