@@ -308,6 +308,7 @@ static int fake_set_attr(int dev_fd, uint32_t group, uint64_t attr, void *arg)
     f.kernel_calls++;
     g_assert_cmpint(dev_fd, ==, KVM_FD);
     g_assert_cmpint(r->count, ==, 1);
+    g_assert_cmpint(r->flags, ==, 0);       /* a real kernel: EINVAL */
     if ((attr == KVM_DEV_VFIO_DEVICE_FORWARD_IRQ && faulty(F_FORWARD)) ||
         (attr == KVM_DEV_VFIO_DEVICE_POST_IRQ && faulty(F_POST)) ||
         (attr == KVM_DEV_VFIO_DEVICE_UNFORWARD_IRQ && faulty(F_UNFORWARD)) ||
