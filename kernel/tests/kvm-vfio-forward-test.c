@@ -314,6 +314,8 @@ int main(int argc, char **argv)
 			  0, 1, 0, GSI), EBADF, "FORWARD of an eventfd");
 	CHECK_ERR(fwd_req(KVM_DEV_VFIO_DEVICE_FORWARD_IRQ, 4000, irq_index,
 			  0, 1, 0, GSI), EBADF, "FORWARD of a closed fd");
+	CHECK_ERR(fwd_req(KVM_DEV_VFIO_DEVICE_FORWARD_IRQ, -1, irq_index,
+			  0, 1, 0, GSI), EBADF, "FORWARD of fd -1 (fd is signed)");
 
 	/* The argument */
 	CHECK_ERR(fwd_req(KVM_DEV_VFIO_DEVICE_FORWARD_IRQ, vfio_dev,
