@@ -9,8 +9,11 @@
 # non-zero on any lost interrupt or failed check.
 #   E2E_N     interrupts per run (default 1000)
 #   E2E_BOOTS the boots, GIC:DEVICE each (default "3:pci 3:platform 2:pci
-#             2:platform"; pci: Debian's L1 kernel and edu; platform: ours,
-#             the PL031 then edu; pl031: ours, the PL031 only)
+#             2:platform x86:full"; pci: Debian's L1 kernel and edu;
+#             platform: ours, the PL031 then edu; pl031: ours, the PL031
+#             only; x86:pci: the x86 rig, Debian 12's kernel and edu,
+#             L2's IOAPIC in KVM and then in QEMU; x86:full: that and
+#             the lifecycle runs)
 #   E2E_REPORT_ONLY=1  only print the table of the last runs' logs
 #   E2E_BOOT  the boot script (default scripts/rig/boot.sh; the tests'
 #             stand-in, with which nothing is built)
@@ -18,13 +21,20 @@ set -euo pipefail
 . "$(dirname "$0")/../common.sh"
 
 n=${E2E_N:-1000}
-boots=${E2E_BOOTS:-3:pci 3:platform 2:pci 2:platform}
+boots=${E2E_BOOTS:-3:pci 3:platform 2:pci 2:platform x86:full}
 failed=()
 # boot_info GIC:DEVICE: what boot.sh is asked for (platform, edu), its L1
 # console log (boot.sh's name) and what the boot is called
 boot_info() {
     local gic=${1%%:*}
-    log=$BUILD/rig/l1-console-gicv$gic
+    log=$BUILD/rig/l1-console-gicv$gic arch=arm64 lifecycle=
+    case $1 in
+    x86:pci|x86:full)
+        platform=0 edu=1 log=$BUILD/rig-x86/l1-console.log name="x86 vfio-pci" arch=x86
+        [ $1 = x86:pci ] || lifecycle=1
+        return;;
+    x86:*) return 1;;
+    esac
     case ${1#*:} in
     pci) platform=0 edu=1 name="GICv$gic vfio-pci";;
     platform) platform=1 edu=1 log=$log-platform name="GICv$gic vfio-platform";;
@@ -37,7 +47,10 @@ boot_log() { boot_info "$1" && echo "$log"; }
 boot_out() { boot_info "$1" && echo "${log%.log}.out"; }
 boot_name() { boot_info "$1" && echo "$name"; }
 if [ "${E2E_REPORT_ONLY:-}" != 1 ]; then
-    if [ -z "${E2E_BOOT:-}" ]; then
+    # The arm64 boots' QEMU and guest module (the x86 rig's boot.sh
+    # builds what it needs itself)
+    arm_boots=$(echo $boots | tr ' ' '\n' | grep -v '^x86:' || true)
+    if [ -z "${E2E_BOOT:-}" ] && [ -n "$arm_boots" ]; then
         "$TOP/scripts/rig/cross-qemu.sh"
         "$TOP/scripts/rig/edu-irq.sh"
     fi
@@ -45,12 +58,12 @@ if [ "${E2E_REPORT_ONLY:-}" != 1 ]; then
     for boot in $boots; do
         gic=${boot%%:*}
         boot_info "$boot" ||
-            die "E2E_BOOTS: '$boot' is not GIC:pci, GIC:platform or GIC:pl031"
+            die "E2E_BOOTS: '$boot' is not GIC:pci, GIC:platform, GIC:pl031, x86:pci or x86:full"
         # No earlier run's log in the table if this boot fails to start
         rm -f "$(boot_log "$boot")"
         # boot.sh's RIG/E2E lines and its errors, told again below if the
         # boot fails
-        RIG_PLATFORM=$platform RIG_EDU=$edu RIG_GIC=$gic RIG_E2E=$n RIG_SELFTEST=1 \
+        RIG_ARCH=$arch RIG_LIFECYCLE=$lifecycle RIG_PLATFORM=$platform RIG_EDU=$edu RIG_GIC=$gic RIG_E2E=$n RIG_SELFTEST=1 \
             "${E2E_BOOT:-$TOP/scripts/rig/boot.sh}" 2>&1 | tee "$(boot_out "$boot")" ||
             failed+=("$boot")
     done
@@ -58,21 +71,24 @@ fi
 
 table=$BUILD/rig/e2e-table.md
 {
-    echo "| GIC | L1 kernel | device | IRQ | mode | QEMU's state (info vfio-irqs) | requested | delivered | lost | rate/s | exits | of which host-IRQ exits | MMIO exits to QEMU | host IRQs | VFIO unmasks | KVM resamples |"
+    echo "| host | L1 kernel | device | IRQ | mode | QEMU's state (info vfio-irqs) | requested | delivered | lost | rate/s | exits | of which host-IRQ exits | MMIO exits to QEMU | host IRQs | VFIO unmasks | KVM resamples |"
     echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     for boot in $boots; do
         gic=${boot%%:*} log=$(boot_log "$boot")
         [ -f "$log" ] || continue
-        kern="Debian's"
-        case $log in *-platform.log|*-pl031.log) kern="ours (forwarding)";; esac
+        kern="Debian's" host=GICv$gic
+        case $log in
+        *-platform.log|*-pl031.log) kern="ours (forwarding)";;
+        */rig-x86/*) kern="Debian 12's (6.1)" host=x86;;
+        esac
         tr -d '\r' < "$log" | sed -n 's/^RIG: native E2E-RESULT //p' |
-            awk -v gic="$gic" -v kern="$kern" '{
+            awk -v host="$host" -v kern="$kern" '{
                 for (i = 1; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
-                printf "| v%s | %s | edu | %s | L1 itself, no passthrough | — | %d | %d | %d | %d | | | | | | |\n",
-                    gic, kern, (r["kind"] == "msi" ? "MSI" : "INTx"), r["requested"], r["delivered"],
+                printf "| %s | %s | edu | %s | L1 itself, no passthrough | — | %d | %d | %d | %d | | | | | | |\n",
+                    host, kern, (r["kind"] == "msi" ? "MSI" : "INTx"), r["requested"], r["delivered"],
                     r["lost"], (r["us"] > 0 ? r["delivered"] * 1e6 / r["us"] : 0)
             }'
-        tr -d '\r' < "$log" | grep -E '^E2E: (ok|FAIL) gic=' |
+        tr -d '\r' < "$log" | grep -E '^E2E: (ok|FAIL) (gic|host)=' |
             awk -v kern="$kern" '{
                 ok = $2; state = "—"
                 if (match($0, /state="[^"]*"/))
@@ -81,10 +97,14 @@ table=$BUILD/rig/e2e-table.md
                     eq = index($i, "="); r[substr($i, 1, eq - 1)] = substr($i, eq + 1)
                 }
                 kind = (r["kind"] == "msi" ? "MSI" : r["kind"] == "spi" ? "level SPI" : "INTx")
+                # x86: where L2 has its IOAPIC, in KVM or in QEMU
+                where = (r["host"] == "x86" ? "x86" : "GIC" r["gic"])
+                if (r["irqchip"] != "")
+                    kind = kind (r["irqchip"] == "split" ? " (IOAPIC in QEMU)" : " (IOAPIC in KVM)")
                 late = (r["late"] > 0 ? " (" r["late"] " late)" : "")
                 if (r["unraised"] > 0) late = late " (" r["unraised"] " raised again)"
                 printf "| %s | %s | %s | %s | %s%s | %s | %d | %d%s | %d | %d | %s | %s | %s | %s | %s | %s |\n",
-                    r["gic"], kern, r["dev"], kind, r["mode"], (ok == "FAIL" ? " **FAIL**" : ""),
+                    where, kern, r["dev"], kind, r["mode"], (ok == "FAIL" ? " **FAIL**" : ""),
                     state, r["requested"], r["delivered"], late, r["lost"], r["rate"],
                     r["exits"], r["irq_exits"], r["mmio_user"], r["hostirq"], r["unmask"], r["resample"]
             }'

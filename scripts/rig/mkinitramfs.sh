@@ -5,6 +5,8 @@
 # kernel modules the rig needs (with their dependencies, decompressed),
 # and scripts/rig/l1-init as /init.  Usage: mkinitramfs.sh RIG_CACHE OUT [KTEST]
 # KTEST: our kernel API test program, installed as /opt/kvm-vfio-forward-test.
+# RIG_ARCH=x86: the x86 rig's L1, which runs our x86 QEMU from the host's
+# own root, shared into L1 over 9p (nothing of QEMU's is copied in).
 set -euo pipefail
 . "$(dirname "$0")/../common.sh"
 
@@ -13,8 +15,14 @@ kdir=$(readlink -f "$cache/kernel")
 kver=$(basename "$(ls -d "$kdir"/lib/modules/*)")
 mods=$kdir/lib/modules/$kver
 # What L1 loads, in this order after dependencies: VFIO for passing a PCI
-# device through, UIO for driving it from a test program.
+# device through, UIO for driving it from a test program; on x86 also
+# KVM (AMD: TCG emulates SVM, not VMX) and 9p for the host's root.
 WANT=(vfio_iommu_type1 vfio-pci uio_pci_generic)
+xobj=$BUILD/rig/qemu-aarch64 ko=$BUILD/rig/edu-irq/edu_irq.ko
+if [ "${RIG_ARCH:-arm64}" = x86 ]; then
+    WANT=(kvm_amd virtio_pci 9pnet_virtio 9p "${WANT[@]}")
+    ko=$BUILD/rig-x86/edu-irq/edu_irq.ko
+fi
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
@@ -56,8 +64,11 @@ echo "$kver" > "$root/lib/modules/kver"
 
 # Our arm64 QEMU (scripts/rig/cross-qemu.sh), with the shared libraries
 # it needs from the sysroot and the cross compiler's libc, when built.
-xobj=$BUILD/rig/qemu-aarch64
-if [ -x "$xobj/qemu-system-aarch64" ]; then
+have_qemu=
+if [ "${RIG_ARCH:-arm64}" = x86 ]; then
+    [ -x "$OBJ/qemu-system-x86_64" ] && have_qemu=1
+elif [ -x "$xobj/qemu-system-aarch64" ]; then
+    have_qemu=1
     need_tools aarch64-linux-gnu-readelf:binutils-aarch64-linux-gnu \
         /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1:libc6-arm64-cross
     mkdir -p "$root/opt/qemu/lib" "$root/lib"
@@ -98,14 +109,16 @@ if [ -x "$xobj/qemu-system-aarch64" ]; then
         add_libs "$RIG_STRACE_ROOT/usr/bin/strace"
     fi
     cp /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 "$root/lib/"
+fi
+if [ -n "$have_qemu" ]; then
+    mkdir -p "$root/opt/qemu"
     install -m 755 "$TOP/scripts/rig/l1-qemu-checks" "$root/opt/qemu/checks"
-    busybox_root "$root" mkfifo wc sort kill awk usleep date tail hexdump
+    busybox_root "$root" mkfifo wc sort kill awk usleep date tail hexdump chroot
 fi
 
 # The L2 guest for the end-to-end runs (scripts/rig/l1-e2e): the same
 # kernel, and an initramfs with edu_irq.ko (scripts/rig/edu-irq.sh).
-ko=$BUILD/rig/edu-irq/edu_irq.ko
-if [ -f "$ko" ] && [ -x "$xobj/qemu-system-aarch64" ]; then
+if [ -f "$ko" ] && [ -n "$have_qemu" ]; then
     l2=$root/opt/l2/root
     busybox_root "$l2" sh mount echo cat grep insmod dmesg sleep poweroff tr
     install -m 755 "$TOP/scripts/rig/l2-init" "$l2/init"

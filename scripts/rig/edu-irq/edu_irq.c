@@ -33,6 +33,11 @@
 #include <linux/pci.h>
 #include <linux/platform_device.h>
 
+/* The x86 rig's kernel (Debian 12's 6.1) predates the name (Linux 6.9) */
+#ifndef PCI_IRQ_INTX
+#define PCI_IRQ_INTX	PCI_IRQ_LEGACY
+#endif
+
 #define EDU_STATUS	0x24	/* interrupt status, RO */
 #define EDU_RAISE	0x60	/* interrupt raise: status |= value */
 #define EDU_ACK		0x64	/* interrupt acknowledge: status &= ~value */
