@@ -17,6 +17,13 @@
  * drop=K pretends every K-th interrupt never arrived (it is acked but
  * not counted): it exists to show that the loss check can fail.
  *
+ * Route churn while interrupts flow: move=K moves the IRQ to the next
+ * online CPU right after every K-th raise (the guest reprograms its MSI
+ * or its interrupt controller's route with that interrupt in flight);
+ * toggle=K sets and clears INTx disable in the command register right
+ * after every K-th raise (INTx only).  The result counts both and the
+ * CPUs that handled interrupts, so a run can show the churn took place.
+ *
  * A PL031 alarm can fail to be raised at all: QEMU's model reads its
  * 1 Hz count twice on a load (to set the count, then to arm the alarm),
  * and when a second boundary falls in between, the alarm lands a second
@@ -25,7 +32,9 @@
  * not raised: it is raised again and counted "unraised", apart from
  * delivery losses.
  */
+#include <linux/bitops.h>
 #include <linux/completion.h>
+#include <linux/cpumask.h>
 #include <linux/interrupt.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
@@ -68,10 +77,21 @@ MODULE_PARM_DESC(grace_ms, "after timeout_ms, wait this much more before "
 static unsigned int drop;
 module_param(drop, uint, 0444);
 MODULE_PARM_DESC(drop, "test the test: ignore every drop-th interrupt");
+static unsigned int move;
+module_param(move, uint, 0444);
+MODULE_PARM_DESC(move, "move the IRQ to the next CPU after every move-th raise");
+static unsigned int toggle;
+module_param(toggle, uint, 0444);
+MODULE_PARM_DESC(toggle, "toggle INTx disable after every toggle-th raise");
 
 struct edu_irq {
 	void __iomem *bar;
 	bool pl031;
+	struct pci_dev *pdev;	/* NULL for the PL031 */
+	int irq;
+	unsigned int cpu;	/* where move= sent the IRQ last */
+	unsigned int moved, toggled;
+	unsigned long cpus;	/* bit c: CPU c handled one (c < BITS_PER_LONG) */
 	struct completion done;
 	atomic_t seen;		/* interrupts the handler claimed */
 	atomic_t dropped;	/* of which ignored on purpose (drop=) */
@@ -109,6 +129,8 @@ static irqreturn_t edu_irq_handler(int irq, void *opaque)
 	if (!edu_irq_pending(e))
 		return msi ? IRQ_HANDLED : IRQ_NONE;
 	edu_irq_lower(e);
+	if (smp_processor_id() < BITS_PER_LONG)
+		set_bit(smp_processor_id(), &e->cpus);
 	seen = atomic_inc_return(&e->seen);
 	if (drop && seen % drop == 0) {
 		atomic_inc(&e->dropped);
@@ -121,6 +143,31 @@ static irqreturn_t edu_irq_handler(int irq, void *opaque)
 static bool edu_irq_wait(struct edu_irq *e, unsigned int ms)
 {
 	return wait_for_completion_timeout(&e->done, msecs_to_jiffies(ms));
+}
+
+/* move=: the next online CPU, as a write to /proc/irq/N/smp_affinity */
+static void edu_irq_move(struct edu_irq *e)
+{
+	unsigned int cpu = cpumask_next(e->cpu, cpu_online_mask);
+
+	if (cpu >= nr_cpu_ids)
+		cpu = cpumask_first(cpu_online_mask);
+	if (!irq_set_affinity(e->irq, cpumask_of(cpu))) {
+		e->cpu = cpu;
+		e->moved++;
+	}
+}
+
+/* After the raise: the interrupt is in flight while its route changes */
+static void edu_irq_churn(struct edu_irq *e, unsigned int i)
+{
+	if (move && i % move == move - 1)
+		edu_irq_move(e);
+	if (toggle && e->pdev && !msi && i % toggle == toggle - 1) {
+		pci_intx(e->pdev, 0);
+		pci_intx(e->pdev, 1);
+		e->toggled++;
+	}
 }
 
 static void edu_irq_run(struct edu_irq *e)
@@ -136,6 +183,7 @@ static void edu_irq_run(struct edu_irq *e)
 
 		reinit_completion(&e->done);
 		edu_irq_raise(e);
+		edu_irq_churn(e, i);
 		got = edu_irq_wait(e, timeout_ms);
 		/*
 		 * Never raised: the handler saw nothing (a dropped one, drop=,
@@ -166,10 +214,11 @@ static void edu_irq_run(struct edu_irq *e)
 	}
 	us = ktime_us_delta(ktime_get(), start);
 	/* Parsed by the rig (scripts/rig/l1-e2e): keep the format. */
-	pr_info("E2E-RESULT kind=%s requested=%u delivered=%u lost=%u late=%u seen=%d dropped=%d unraised=%u us=%lld\n",
+	pr_info("E2E-RESULT kind=%s requested=%u delivered=%u lost=%u late=%u seen=%d dropped=%d unraised=%u us=%lld moved=%u toggled=%u cpus=%u\n",
 		e->pl031 ? "spi" : msi ? "msi" : "intx", n, delivered,
 		n - delivered, late,
-		atomic_read(&e->seen), atomic_read(&e->dropped), unraised, us);
+		atomic_read(&e->seen), atomic_read(&e->dropped), unraised, us,
+		e->moved, e->toggled, (unsigned int)hweight_long(e->cpus));
 }
 
 static struct edu_irq *edu_irq_alloc(struct device *dev, bool pl031)
@@ -210,6 +259,8 @@ static int edu_irq_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 			       msi ? 0 : IRQF_SHARED, "edu_irq", e);
 	if (ret)
 		return dev_err_probe(&pdev->dev, ret, "irq %d\n", irq);
+	e->pdev = pdev;
+	e->irq = irq;
 
 	/*
 	 * Stay bound afterwards, the vector enabled, so that the host can
@@ -253,6 +304,7 @@ static int edu_irq_pl031_probe(struct platform_device *pdev)
 			       e);
 	if (ret)
 		return dev_err_probe(&pdev->dev, ret, "irq %d\n", irq);
+	e->irq = irq;
 	iowrite32(PL031_BIT, e->bar + PL031_IMSC);
 
 	edu_irq_run(e);
