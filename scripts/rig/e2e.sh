@@ -14,6 +14,7 @@
 #             only; x86:pci: the x86 rig, Debian 12's kernel and edu,
 #             L2's IOAPIC in KVM and then in QEMU; x86:full: that and
 #             the lifecycle runs)
+#   E2E_SHORT=1  make check's shorter set of runs in each boot
 #   E2E_REPORT_ONLY=1  only print the table of the last runs' logs
 #   E2E_BOOT  the boot script (default scripts/rig/boot.sh; the tests'
 #             stand-in, with which nothing is built)
@@ -63,7 +64,7 @@ if [ "${E2E_REPORT_ONLY:-}" != 1 ]; then
         rm -f "$(boot_log "$boot")"
         # boot.sh's RIG/E2E lines and its errors, told again below if the
         # boot fails
-        RIG_ARCH=$arch RIG_LIFECYCLE=$lifecycle RIG_PLATFORM=$platform RIG_EDU=$edu RIG_GIC=$gic RIG_E2E=$n RIG_SELFTEST=1 \
+        RIG_ARCH=$arch RIG_LIFECYCLE=$lifecycle RIG_SHORT=${E2E_SHORT:-} RIG_PLATFORM=$platform RIG_EDU=$edu RIG_GIC=$gic RIG_E2E=$n RIG_SELFTEST=1 \
             "${E2E_BOOT:-$TOP/scripts/rig/boot.sh}" 2>&1 | tee "$(boot_out "$boot")" ||
             failed+=("$boot")
     done
