@@ -4,8 +4,9 @@
 # "make e2e": end-to-end interrupt runs in the emulated arm64 rig, GICv3
 # and GICv2: our patched QEMU (cross-built for arm64) passes edu through
 # to an L2 guest with KVM in each vfio-pci mode, then (on our own L1
-# kernel) L0's PL031 in each vfio-platform mode; edu_irq.ko in L2 counts
-# the interrupts.  Prints a table (also build/rig/e2e-table.md) and exits
+# kernel) L0's PL031 in each vfio-platform mode; and in the emulated x86
+# host (docs/rig-x86.md), edu in each vfio-pci mode; edu_irq.ko in L2
+# counts the interrupts.  Prints a table (also build/rig/e2e-table.md) and exits
 # non-zero on any lost interrupt or failed check.
 #   E2E_N     interrupts per run (default 1000)
 #   E2E_BOOTS the boots, GIC:DEVICE each (default "3:pci 3:platform 2:pci
@@ -14,7 +15,7 @@
 #             only; x86:pci: the x86 rig, Debian 12's kernel and edu,
 #             L2's IOAPIC in KVM and then in QEMU; x86:full: that and
 #             the lifecycle runs)
-#   E2E_SHORT=1  make check's shorter set of runs in each boot
+#   E2E_SHORT=1  make check's shorter set: no route churn on Debian's kernel
 #   E2E_REPORT_ONLY=1  only print the table of the last runs' logs
 #   E2E_BOOT  the boot script (default scripts/rig/boot.sh; the tests'
 #             stand-in, with which nothing is built)
@@ -51,6 +52,9 @@ if [ "${E2E_REPORT_ONLY:-}" != 1 ]; then
     # The arm64 boots' QEMU and guest module (the x86 rig's boot.sh
     # builds what it needs itself)
     arm_boots=$(echo $boots | tr ' ' '\n' | grep -v '^x86:' || true)
+    # The two x86 boots share one console log
+    [ "$(echo $boots | tr ' ' '\n' | grep -c '^x86:')" -le 1 ] ||
+        die "E2E_BOOTS: x86:pci and x86:full are one boot; give one of them"
     if [ -z "${E2E_BOOT:-}" ] && [ -n "$arm_boots" ]; then
         "$TOP/scripts/rig/cross-qemu.sh"
         "$TOP/scripts/rig/edu-irq.sh"
@@ -62,6 +66,7 @@ if [ "${E2E_REPORT_ONLY:-}" != 1 ]; then
             die "E2E_BOOTS: '$boot' is not GIC:pci, GIC:platform, GIC:pl031, x86:pci or x86:full"
         # No earlier run's log in the table if this boot fails to start
         rm -f "$(boot_log "$boot")"
+        mkdir -p "$(dirname "$(boot_out "$boot")")"
         # boot.sh's RIG/E2E lines and its errors, told again below if the
         # boot fails
         RIG_ARCH=$arch RIG_LIFECYCLE=$lifecycle RIG_SHORT=${E2E_SHORT:-} RIG_PLATFORM=$platform RIG_EDU=$edu RIG_GIC=$gic RIG_E2E=$n RIG_SELFTEST=1 \
@@ -111,7 +116,7 @@ table=$BUILD/rig/e2e-table.md
             }'
     done
     echo
-    echo "Per-IRQ columns are per delivered interrupt, counted in L1 while L2 ran: KVM exits (debugfs) and those of no other kind (host IRQs taken while L2 ran: the device IRQ and, on the legacy path, the maintenance IRQ of the guest EOI), exits to QEMU for MMIO, VFIO's host interrupt handler, VFIO INTx unmasks and KVM resampler acks (kprobe hits). 'N late': delivered, but more than 1 s after it was requested (within 10 s more; a stall of the emulated host, not a loss). 'N raised again': PL031 alarms that the device model never raised (a race in QEMU's PL031 at a second boundary), raised again after 1 s; not a delivery loss. $n interrupts per run; $(date -u +%Y-%m-%d), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')."
+    echo "Per-IRQ columns are per delivered interrupt, counted in L1 while L2 ran: KVM exits (debugfs) and of which host-IRQ exits (arm64: the exits of no other kind, i.e. the device IRQ and, on the legacy path, the maintenance IRQ of the guest EOI; x86: KVM's irq_exits), exits to QEMU for MMIO (x86: mmio_exits plus io_exits, the latter counting port I/O that KVM handles too), VFIO's host interrupt handler, VFIO INTx unmasks and KVM resampler acks (kprobe hits). 'N late': delivered, but more than 1 s after it was requested (within 10 s more; a stall of the emulated host, not a loss). 'N raised again': PL031 alarms that the device model never raised (a race in QEMU's PL031 at a second boundary), raised again after 1 s; not a delivery loss. $n interrupts per run; $(date -u +%Y-%m-%d), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')."
 } > "$table"
 cat "$table"
 logs=()

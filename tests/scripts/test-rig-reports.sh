@@ -143,6 +143,8 @@ echo "E2E: ok gic=v$RIG_GIC dev=x$s kind=spi mode=off requested=1 delivered=1 lo
     > "$BUILD/rig/l1-console-gicv$RIG_GIC$s.log"
 STUB
 rm -f "$tmp/boots"
+# The x86 boot's output goes to build/rig-x86/, which e2e.sh must make
+rm -rf "$tmp/rig-x86"
 out=$(BUILD=$tmp E2E_BOOT=$tmp/boot E2E_N=1 E2E_BOOTS="3:pci 3:platform 2:pl031 2:platform x86:pci" \
       bash "$top/scripts/rig/e2e.sh" 2>&1)
 rc=$?
@@ -153,6 +155,12 @@ if [ $rc -eq 0 ] && [ "$(tr '\n' '|' < "$tmp/boots")" = "arm64 3 0 1|arm64 3 1 1
     ok "e2e: GIC:pl031 boots our kernel without edu; x86:pci boots the x86 rig"
 else
     bad "e2e: boots run (exit $rc): $(tr '\n' '|' < "$tmp/boots")"
+fi
+out=$(BUILD=$tmp E2E_BOOT=$tmp/boot E2E_BOOTS="x86:pci x86:full" bash "$top/scripts/rig/e2e.sh" 2>&1)
+if [ $? -ne 0 ] && grep -q "x86:pci and x86:full are one boot" <<<"$out"; then
+    ok "e2e: x86:pci and x86:full together are refused (one console log)"
+else
+    bad "e2e: x86:pci with x86:full accepted: $(tail -1 <<<"$out")"
 fi
 out=$(BUILD=$tmp E2E_BOOT=$tmp/boot E2E_BOOTS="3:edu" bash "$top/scripts/rig/e2e.sh" 2>&1)
 if [ $? -ne 0 ] && grep -q "E2E_BOOTS: '3:edu' is not" <<<"$out"; then

@@ -9,8 +9,9 @@
  * the rest count as lost too), and the elapsed time.
  *
  * Everything per interrupt is MMIO to the device (raise, status, ack)
- * and the GIC's own acknowledge/EOI: no config-space access, so the
- * round trip measured is interrupt delivery, not PCI config emulation.
+ * and the interrupt controller's own acknowledge/EOI: no config-space
+ * access (but with toggle=), so the round trip measured is interrupt
+ * delivery, not PCI config emulation.
  * A PL031 raises its alarm at once when its count is loaded with the
  * value of its match register; clearing the interrupt lowers it.
  *
@@ -19,7 +20,9 @@
  *
  * Route churn while interrupts flow: move=K moves the IRQ to the next
  * online CPU right after every K-th raise (the guest reprograms its MSI
- * or its interrupt controller's route with that interrupt in flight);
+ * or its interrupt controller's route with that interrupt in flight; on
+ * x86 without interrupt remapping Linux applies the move only when it
+ * acknowledges that interrupt);
  * toggle=K sets and clears INTx disable in the command register right
  * after every K-th raise (INTx only).  The result counts both and the
  * CPUs that handled interrupts, so a run can show the churn took place.
