@@ -15,7 +15,7 @@
 #             only; x86:pci: the x86 rig, Debian 12's kernel and edu,
 #             L2's IOAPIC in KVM and then in QEMU; x86:full: that and
 #             the lifecycle runs)
-#   E2E_SHORT=1  make check's shorter set: no route churn on Debian's kernel
+#   E2E_SHORT=1  make check's shorter set: route churn for the PL031 only
 #   E2E_REPORT_ONLY=1  only print the table of the last runs' logs
 #   E2E_BOOT  the boot script (default scripts/rig/boot.sh; the tests'
 #             stand-in, with which nothing is built)
