@@ -21,9 +21,9 @@ check_step "upstream suites" "$TOP/scripts/check-upstream.sh"
 # Short, for CI's budget (README): 200 interrupts per run; Debian's L1
 # kernel (the released kernel's fallback) on GICv3 only; on GICv2 our
 # kernel with the PL031 only (edu's forwarded runs and lifecycle runs on
-# GICv3); route churn for the PL031 only (E2E_SHORT).  make e2e and make check-full: 1000,
-# every boot whole, and the x86 rig (not here yet: its time in CI's
-# budget is not measured).
+# GICv3); route churn for the PL031 only (E2E_SHORT).  make e2e and
+# make check-full: 1000, every boot whole, and the x86 rig (not here yet:
+# its time in CI's budget is not measured).
 full=${QIF_CHECK_FULL:-0}
 if [ "${QIF_NO_E2E:-}" = 1 ]; then
     echo "=== rig end-to-end: skipped (QIF_NO_E2E=1)"

@@ -51,9 +51,12 @@ boot_name() { boot_info "$1" && echo "$name"; }
 if [ "${E2E_REPORT_ONLY:-}" != 1 ]; then
     # The arm64 boots' QEMU and guest module (the x86 rig's boot.sh
     # builds what it needs itself)
-    arm_boots=$(echo $boots | tr ' ' '\n' | grep -v '^x86:' || true)
+    arm_boots= x86_boots=0
+    for boot in $boots; do
+        case $boot in x86:*) x86_boots=$((x86_boots + 1));; *) arm_boots=1;; esac
+    done
     # The two x86 boots share one console log
-    [ "$(echo $boots | tr ' ' '\n' | grep -c '^x86:')" -le 1 ] ||
+    [ $x86_boots -le 1 ] ||
         die "E2E_BOOTS: x86:pci and x86:full are one boot; give one of them"
     if [ -z "${E2E_BOOT:-}" ] && [ -n "$arm_boots" ]; then
         "$TOP/scripts/rig/cross-qemu.sh"

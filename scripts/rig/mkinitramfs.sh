@@ -18,8 +18,9 @@ mods=$kdir/lib/modules/$kver
 # device through, UIO for driving it from a test program; on x86 also
 # KVM (AMD: TCG emulates SVM, not VMX) and 9p for the host's root.
 WANT=(vfio_iommu_type1 vfio-pci uio_pci_generic)
-xobj=$BUILD/rig/qemu-aarch64 ko=$BUILD/rig/edu-irq/edu_irq.ko
+xobj=$BUILD/rig/qemu-aarch64 ko=$BUILD/rig/edu-irq/edu_irq.ko x86=
 if [ "${RIG_ARCH:-arm64}" = x86 ]; then
+    x86=1
     WANT=(kvm_amd virtio_pci 9pnet_virtio 9p "${WANT[@]}")
     ko=$BUILD/rig-x86/edu-irq/edu_irq.ko
 fi
@@ -65,7 +66,7 @@ echo "$kver" > "$root/lib/modules/kver"
 # Our arm64 QEMU (scripts/rig/cross-qemu.sh), with the shared libraries
 # it needs from the sysroot and the cross compiler's libc, when built.
 have_qemu=
-if [ "${RIG_ARCH:-arm64}" = x86 ]; then
+if [ -n "$x86" ]; then
     [ -x "$OBJ/qemu-system-x86_64" ] && have_qemu=1
 elif [ -x "$xobj/qemu-system-aarch64" ]; then
     have_qemu=1
