@@ -32,7 +32,7 @@ elif [ "$full" = 1 ]; then
     check_step "rig end-to-end" env E2E_N="${E2E_N:-1000}" "$TOP/scripts/rig/e2e.sh"
 else
     check_step "rig end-to-end" env E2E_N="${E2E_N:-200}" E2E_SHORT=1 \
-        E2E_BOOTS="${E2E_BOOTS:-3:pci 3:platform 2:pl031}" "$TOP/scripts/rig/e2e.sh"
+        E2E_BOOTS="${E2E_BOOTS:-3:pci 3:platform 2:pl031+threadirqs}" "$TOP/scripts/rig/e2e.sh"
 fi
 # make check-full: the long runs, beyond CI's time budget (README).
 if [ "$full" = 1 ]; then

@@ -12,8 +12,13 @@
  * design note names, each where it says, and the lifecycle: forward,
  * unforward, forward again, VFIO tearing the IRQ down under a forwarded
  * IRQ, KVM_DEV_VFIO_FILE_DEL; and that userspace cannot lower a forwarded
- * SPI's line (the vgic's state in debugfs tells).  TAP output; exits
- * non-zero on a failure.
+ * SPI's line (the vgic's state in debugfs tells); that a forwarded IRQ the
+ * device raises with no vCPU running is taken by the host once, not again
+ * and again (/proc/interrupts tells; with threadirqs, an IRQ masked for its
+ * thread would be deactivated and storm); and, last, that with the device
+ * fd closed under a forwarded IRQ, unbinding the device from its driver
+ * returns at once (it is bound again after).  TAP output; exits non-zero on a
+ * failure.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +30,8 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/kvm.h>
 #include <linux/vfio.h>
@@ -36,6 +43,7 @@
 static int tests, failures;
 static int kvm_vfio, vfio_dev, group;
 static unsigned int irq_index;
+static bool pci;
 
 static void check(bool ok, const char *fmt, ...)
 {
@@ -187,6 +195,136 @@ static bool spi_raise_lower(int vm, int intid, int want_after_lower)
 	return up == 1 && down == want_after_lower;
 }
 
+/* Region 0 (the PL031's registers, edu's BAR 0) and PCI config space */
+static int dev_rw(unsigned int region, uint64_t off, uint32_t *val, int len,
+		  bool write)
+{
+	struct vfio_region_info r = { .argsz = sizeof(r), .index = region };
+	ssize_t n;
+
+	if (ioctl(vfio_dev, VFIO_DEVICE_GET_REGION_INFO, &r))
+		return -1;
+	n = write ? pwrite(vfio_dev, val, len, r.offset + off) :
+		    pread(vfio_dev, val, len, r.offset + off);
+	return n == len ? 0 : -1;
+}
+
+static int dev_write(uint64_t off, uint32_t val)
+{
+	return dev_rw(0, off, &val, 4, true);
+}
+
+#define PL031_MR	0x04
+#define PL031_LR	0x08
+#define PL031_IMSC	0x10
+#define PL031_RIS	0x14
+#define PL031_ICR	0x1c
+#define EDU_RAISE	0x60
+#define EDU_ACK		0x64
+
+/* Make the device raise its interrupt (edu: INTx; the PL031: its alarm) */
+static int device_raise(void)
+{
+	uint32_t cmd = 0, ris = 0;
+
+	if (pci) {
+		/* BAR access needs memory decoding; INTx must be enabled */
+		if (dev_rw(VFIO_PCI_CONFIG_REGION_INDEX, 4, &cmd, 2, false))
+			return -1;
+		cmd = (cmd | 0x2) & ~0x400;	/* MEMORY on, INTX_DISABLE off */
+		if (dev_rw(VFIO_PCI_CONFIG_REGION_INDEX, 4, &cmd, 2, true))
+			return -1;
+		return dev_write(EDU_RAISE, 1);
+	}
+	/*
+	 * Loading the match value raises the alarm, unless QEMU's model
+	 * crosses a second boundary in between (the rig's edu_irq.c): try
+	 * again then.
+	 */
+	for (int i = 0; i < 3 && !(ris & 1); i++) {
+		if (dev_write(PL031_IMSC, 0) || dev_write(PL031_ICR, 1) ||
+		    dev_write(PL031_MR, 1000) || dev_write(PL031_IMSC, 1) ||
+		    dev_write(PL031_LR, 1000) ||
+		    dev_rw(0, PL031_RIS, &ris, 4, false))
+			return -1;
+	}
+	return ris & 1 ? 0 : -1;
+}
+
+static int device_lower(void)
+{
+	return dev_write(pci ? EDU_ACK : PL031_ICR, 1);
+}
+
+/* The host IRQs VFIO took: the sum of /proc/interrupts' "vfio" lines */
+static long vfio_host_irqs(void)
+{
+	char line[1024];
+	long sum = 0;
+	FILE *f = fopen("/proc/interrupts", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, ':'), *end;
+
+		if (!p || !strstr(line, "vfio"))
+			continue;
+		for (p++;; p = end) {
+			long v = strtol(p, &end, 10);
+
+			if (end == p)
+				break;
+			sum += v;
+		}
+	}
+	fclose(f);
+	return sum;
+}
+
+static int sysfs_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	int ret = fd < 0 || write(fd, val, strlen(val)) < 0 ? -1 : 0;
+
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/*
+ * Unbind @dev from its driver in a child: its pid, for unbind_wait().  The
+ * write blocks for as long as anything holds the device's registration.
+ */
+static pid_t unbind_start(const char *dev)
+{
+	char path[160];
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "/sys/bus/%s/devices/%s/driver/unbind",
+		 pci ? "pci" : "platform", dev);
+	pid = fork();
+	if (pid == 0)
+		_exit(sysfs_write(path, dev) ? 1 : 0);
+	return pid;
+}
+
+/* Did unbind_start()'s child succeed within @ms (0: wait for it)? */
+static bool unbind_wait(pid_t pid, int ms)
+{
+	struct timespec step = { .tv_nsec = 100 * 1000 * 1000 };
+	int status;
+
+	if (pid < 0)
+		return false;
+	for (int i = 0; !ms || i < ms / 100; i++) {
+		if (waitpid(pid, &status, ms ? WNOHANG : 0) == pid)
+			return WIFEXITED(status) && !WEXITSTATUS(status);
+		nanosleep(&step, NULL);
+	}
+	return false;
+}
+
 static int create_vm(void)
 {
 	int kvm = open("/dev/kvm", O_RDWR);
@@ -266,8 +404,11 @@ int main(int argc, char **argv)
 {
 	struct vfio_device_info info = { .argsz = sizeof(info) };
 	struct kvm_create_device kv = { .type = KVM_DEV_TYPE_VFIO };
+	struct timespec settle = { .tv_nsec = 300 * 1000 * 1000 };
 	int vm, trigger, other, resample, unmask;
-	bool pci;
+	char path[96];
+	pid_t child;
+	long irqs;
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: %s GROUP DEVICE [INDEX]\n", argv[0]);
@@ -398,10 +539,50 @@ int main(int argc, char **argv)
 	CHECK_ERR(file_op(KVM_DEV_VFIO_FILE_ADD, group), 0, "FILE_ADD again");
 	CHECK_ERR(forward(GSI), 0, "FORWARD after FILE_DEL unforwarded it");
 
+	/*
+	 * No vCPU runs, so no guest EOI: the host takes the IRQ once and it
+	 * stays active.  Masked for a thread (threadirqs) it would be
+	 * deactivated and fire again while the line stays up.
+	 */
+	irqs = vfio_host_irqs();
+	check(irqs >= 0 && device_raise() == 0, "device raises its interrupt");
+	nanosleep(&settle, NULL);
+	irqs = vfio_host_irqs() - irqs;
+	check(irqs == 1,
+	      "forwarded IRQ taken once with no guest to EOI it (%ld times)",
+	      irqs);
+	check(device_lower() == 0, "device lowers its interrupt");
+
 	/* Left forwarded: closing the kvm-vfio device must unforward it. */
 	close(kvm_vfio);
 	close(vm);
 	CHECK_ERR(clear_trigger(irq_index), 0, "VFIO trigger disabled after VM close");
+
+	/*
+	 * Another VM forwards it; the device fd closes, so VFIO stops the
+	 * forwarding itself.  Nothing may then wait for kvm-vfio: unbinding
+	 * the device (which waits for every reference on it) returns at once.
+	 */
+	vm = create_vm();
+	if (ioctl(vm, KVM_CREATE_DEVICE, &kv))
+		bail("KVM_CREATE_DEVICE kvm-vfio");
+	kvm_vfio = kv.fd;
+	vfio_dev = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, argv[2]);
+	check(vfio_dev >= 0 && !file_op(KVM_DEV_VFIO_FILE_ADD, group) &&
+	      !set_irq_fd(irq_index, VFIO_IRQ_SET_ACTION_TRIGGER, trigger) &&
+	      !irqfd(vm, trigger, GSI, -1, true) && !forward(GSI),
+	      "a second VM forwards the IRQ");
+	close(vfio_dev);
+	child = unbind_start(argv[2]);
+	check(unbind_wait(child, 3000),
+	      "unbinding the device returns at once once its fd closed");
+	close(kvm_vfio);
+	close(vm);
+	unbind_wait(child, 0);	/* if it waited for the VM to go */
+	snprintf(path, sizeof(path), "/sys/bus/%s/drivers_probe",
+		 pci ? "pci" : "platform");
+	check(!sysfs_write(path, argv[2]),
+	      "the device is bound again (its driver_override)");
 	printf("1..%d\n", tests);
 	printf("# %d of %d failed\n", failures, tests);
 	return failures ? 1 : 0;

@@ -139,6 +139,13 @@ if [ "${RIG_PLATFORM:-}" = 1 ]; then
         append+=" rig.edu=0"
         suffix=${suffix/-platform/-pl031}
     fi
+    # RIG_THREADIRQS=1: L1 with threaded host IRQs (every handler that
+    # may be run in a thread is), where a forwarded IRQ must neither be
+    # masked for its thread nor storm; a log of its own
+    if [ "${RIG_THREADIRQS:-}" = 1 ]; then
+        append+=" threadirqs"
+        suffix+=-threadirqs
+    fi
 else
     kernel=$(ls "$cache"/kernel/boot/vmlinuz-*)
 fi

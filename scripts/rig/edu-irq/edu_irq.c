@@ -24,8 +24,12 @@
  * x86 without interrupt remapping Linux applies the move only when it
  * acknowledges that interrupt);
  * toggle=K sets and clears INTx disable in the command register right
- * after every K-th raise (INTx only).  The result counts both and the
- * CPUs that handled interrupts, so a run can show the churn took place.
+ * after every K-th raise (INTx only); toggler=1 has another CPU set and
+ * clear INTx disable without pause for the whole run, so that the host
+ * takes interrupts while the guest's disable is on its way to it (INTx
+ * only; each one raised while INTx was enabled must still arrive).  The
+ * result counts moves, toggles and the CPUs that handled interrupts, so a
+ * run can show the churn took place.
  *
  * A PL031 alarm can fail to be raised at all: QEMU's model reads its
  * 1 Hz count twice on a load (to set the count, then to arm the alarm),
@@ -39,6 +43,7 @@
 #include <linux/completion.h>
 #include <linux/cpumask.h>
 #include <linux/interrupt.h>
+#include <linux/kthread.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/mod_devicetable.h>
@@ -86,6 +91,9 @@ MODULE_PARM_DESC(move, "move the IRQ to the next CPU after every move-th raise")
 static unsigned int toggle;
 module_param(toggle, uint, 0444);
 MODULE_PARM_DESC(toggle, "toggle INTx disable after every toggle-th raise");
+static bool toggler;
+module_param(toggler, bool, 0444);
+MODULE_PARM_DESC(toggler, "another CPU toggles INTx disable during the run");
 
 struct edu_irq {
 	void __iomem *bar;
@@ -93,7 +101,8 @@ struct edu_irq {
 	struct pci_dev *pdev;	/* NULL for the PL031 */
 	int irq;
 	unsigned int cpu;	/* where move= sent the IRQ last */
-	unsigned int moved, toggled;
+	unsigned int moved;
+	atomic_t toggled;
 	unsigned long cpus;	/* bit c: CPU c handled one (c < BITS_PER_LONG) */
 	struct completion done;
 	atomic_t seen;		/* interrupts the handler claimed */
@@ -169,14 +178,48 @@ static void edu_irq_churn(struct edu_irq *e, unsigned int i)
 	if (toggle && e->pdev && !msi && i % toggle == toggle - 1) {
 		pci_intx(e->pdev, 0);
 		pci_intx(e->pdev, 1);
-		e->toggled++;
+		atomic_inc(&e->toggled);
 	}
+}
+
+/* toggler=1: INTx disable on and off as fast as config writes go */
+static int edu_irq_toggler(void *opaque)
+{
+	struct edu_irq *e = opaque;
+
+	while (!kthread_should_stop()) {
+		pci_intx(e->pdev, 0);
+		pci_intx(e->pdev, 1);
+		atomic_inc(&e->toggled);
+		cond_resched();
+	}
+	return 0;
+}
+
+/* On a CPU other than the run's, or none (the result says toggled=0) */
+static struct task_struct *edu_irq_toggler_start(struct edu_irq *e)
+{
+	struct task_struct *t;
+	unsigned int cpu;
+
+	if (!toggler || !e->pdev || msi)
+		return NULL;
+	cpu = cpumask_any_but(cpu_online_mask, raw_smp_processor_id());
+	if (cpu >= nr_cpu_ids)
+		return NULL;
+	t = kthread_create(edu_irq_toggler, e, "edu_irq_toggler");
+	if (IS_ERR(t))
+		return NULL;
+	kthread_bind(t, cpu);
+	wake_up_process(t);
+	return t;
 }
 
 static void edu_irq_run(struct edu_irq *e)
 {
 	unsigned int i, delivered = 0, late = 0, missed = 0, unraised = 0;
 	ktime_t start = ktime_get();
+	struct task_struct *t = edu_irq_toggler_start(e);
 	s64 us;
 
 	for (i = 0; i < n; i++) {
@@ -216,12 +259,15 @@ static void edu_irq_run(struct edu_irq *e)
 			break;
 	}
 	us = ktime_us_delta(ktime_get(), start);
+	if (t)
+		kthread_stop(t);	/* it leaves INTx enabled */
 	/* Parsed by the rig (scripts/rig/l1-e2e): keep the format. */
 	pr_info("E2E-RESULT kind=%s requested=%u delivered=%u lost=%u late=%u seen=%d dropped=%d unraised=%u us=%lld moved=%u toggled=%u cpus=%u\n",
 		e->pl031 ? "spi" : msi ? "msi" : "intx", n, delivered,
 		n - delivered, late,
 		atomic_read(&e->seen), atomic_read(&e->dropped), unraised, us,
-		e->moved, e->toggled, (unsigned int)hweight_long(e->cpus));
+		e->moved, (unsigned int)atomic_read(&e->toggled),
+		(unsigned int)hweight_long(e->cpus));
 }
 
 static struct edu_irq *edu_irq_alloc(struct device *dev, bool pl031)
