@@ -304,12 +304,18 @@ static pid_t unbind_start(const char *dev)
 	snprintf(path, sizeof(path), "/sys/bus/%s/devices/%s/driver/unbind",
 		 pci ? "pci" : "platform", dev);
 	pid = fork();
-	if (pid == 0)
+	if (pid == 0) {
+		/* blocked for good, it must not hold the parent's output open */
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);
+		dup2(null, 2);
 		_exit(sysfs_write(path, dev) ? 1 : 0);
+	}
 	return pid;
 }
 
-/* Did unbind_start()'s child succeed within @ms (0: wait for it)? */
+/* Did unbind_start()'s child succeed within @ms? */
 static bool unbind_wait(pid_t pid, int ms)
 {
 	struct timespec step = { .tv_nsec = 100 * 1000 * 1000 };
@@ -317,8 +323,8 @@ static bool unbind_wait(pid_t pid, int ms)
 
 	if (pid < 0)
 		return false;
-	for (int i = 0; !ms || i < ms / 100; i++) {
-		if (waitpid(pid, &status, ms ? WNOHANG : 0) == pid)
+	for (int i = 0; i < ms / 100; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
 			return WIFEXITED(status) && !WEXITSTATUS(status);
 		nanosleep(&step, NULL);
 	}
@@ -407,6 +413,7 @@ int main(int argc, char **argv)
 	struct timespec settle = { .tv_nsec = 300 * 1000 * 1000 };
 	int vm, trigger, other, resample, unmask;
 	char path[96];
+	bool unbound;
 	pid_t child;
 	long irqs;
 
@@ -574,11 +581,13 @@ int main(int argc, char **argv)
 	      "a second VM forwards the IRQ");
 	close(vfio_dev);
 	child = unbind_start(argv[2]);
-	check(unbind_wait(child, 3000),
-	      "unbinding the device returns at once once its fd closed");
+	unbound = unbind_wait(child, 3000);
+	check(unbound, "unbinding the device returns at once once its fd closed");
 	close(kvm_vfio);
 	close(vm);
-	unbind_wait(child, 0);	/* if it waited for the VM to go */
+	/* if it waited for the VM instead */
+	check(unbound || unbind_wait(child, 30000),
+	      "the device is unbound once the VM has gone");
 	snprintf(path, sizeof(path), "/sys/bus/%s/drivers_probe",
 		 pci ? "pci" : "platform");
 	check(!sysfs_write(path, argv[2]),
