@@ -305,11 +305,17 @@ static pid_t unbind_start(const char *dev)
 		 pci ? "pci" : "platform", dev);
 	pid = fork();
 	if (pid == 0) {
-		/* blocked for good, it must not hold the parent's output open */
+		/*
+		 * Nothing of the parent's: its VM and kvm-vfio device must go
+		 * when it closes them, and a child blocked for good must not
+		 * hold its output open.
+		 */
 		int null = open("/dev/null", O_WRONLY);
 
 		dup2(null, 1);
 		dup2(null, 2);
+		for (int fd = 3; fd < 1024; fd++)
+			close(fd);
 		_exit(sysfs_write(path, dev) ? 1 : 0);
 	}
 	return pid;
