@@ -580,6 +580,8 @@ int main(int argc, char **argv)
 	if (ioctl(vm, KVM_CREATE_DEVICE, &kv))
 		bail("KVM_CREATE_DEVICE kvm-vfio");
 	kvm_vfio = kv.fd;
+	/* the only open of the device: its close tears its IRQs down */
+	close(vfio_dev);
 	vfio_dev = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, argv[2]);
 	check(vfio_dev >= 0 && !file_op(KVM_DEV_VFIO_FILE_ADD, group) &&
 	      !set_irq_fd(irq_index, VFIO_IRQ_SET_ACTION_TRIGGER, trigger) &&
