@@ -533,6 +533,8 @@ int main(int argc, char **argv)
 	req_flags = 0;
 	CHECK_ERR(forward(GSI), 0, "FORWARD");
 	CHECK_ERR(forward(GSI), EBUSY, "FORWARD again");
+	CHECK_ERR(set_irq_fd(irq_index, VFIO_IRQ_SET_ACTION_UNMASK, unmask),
+		  EBUSY, "VFIO unmask eventfd refused while forwarded");
 	check(spi_raise_lower(vm, SPI, 1),
 	      "KVM_IRQ_LINE cannot lower a forwarded SPI");
 	CHECK_ERR(unforward(), 0, "UNFORWARD");
