@@ -93,7 +93,7 @@ module_param(toggle, uint, 0444);
 MODULE_PARM_DESC(toggle, "toggle INTx disable after every toggle-th raise");
 static bool toggler;
 module_param(toggler, bool, 0444);
-MODULE_PARM_DESC(toggler, "another CPU toggles INTx disable during the run");
+MODULE_PARM_DESC(toggler, "another CPU toggles INTx disable during the run (not with toggle=)");
 
 struct edu_irq {
 	void __iomem *bar;
@@ -202,7 +202,8 @@ static struct task_struct *edu_irq_toggler_start(struct edu_irq *e)
 	struct task_struct *t;
 	unsigned int cpu;
 
-	if (!toggler || !e->pdev || msi)
+	/* with toggle= too, two writers would race on the command register */
+	if (!toggler || toggle || !e->pdev || msi)
 		return NULL;
 	cpu = cpumask_any_but(cpu_online_mask, raw_smp_processor_id());
 	if (cpu >= nr_cpu_ids)
