@@ -616,7 +616,7 @@ int main(int argc, char **argv)
 	close(vfio_dev);
 	child = unbind_start(argv[2]);
 	unbound = unbind_wait(child, 3000);
-	check(unbound, "unbinding the device returns at once once its fd closed");
+	check(unbound, "unbinding the device returns at once after its fd closed");
 	close(kvm_vfio);
 	close_vm(vm);
 	/* if it waited for the VM instead */
