@@ -3,19 +3,36 @@
  * kvm-vfio-forward-test: the KVM_DEV_VFIO_DEVICE FORWARD/UNFORWARD API of
  * our reference kernel series, against the real kernel (the rig's L1).
  *
- * Usage: kvm-vfio-forward-test GROUP DEVICE [INDEX]
+ * Usage: kvm-vfio-forward-test [--fuzz N [--seed S] | --shared G2 D2]
+ *                              GROUP DEVICE [INDEX]
  *   GROUP   VFIO group number (/dev/vfio/GROUP) of DEVICE
  *   DEVICE  its name: a vfio-platform device (IRQ INDEX, default 0) or a
  *           vfio-pci device (INTx; its MSI index must be refused)
+ *   --fuzz  instead: N random KVM_SET_DEVICE_ATTR / KVM_HAS_DEVICE_ATTR
+ *           calls on the KVM_DEV_VFIO_DEVICE group (random attribute,
+ *           argsz, flags, fd, index, start, count and GSIs, valid ones
+ *           among them, while the trigger, irqfd, unmask eventfd and the
+ *           group's registration come and go), each of which must answer
+ *           0 or an errno the design note lists; then the IRQ must still
+ *           forward and be taken once.  Seeded by S (default: the clock).
+ *   --shared instead: vfio-pci device D2 of group G2 has DEVICE's host INTx
+ *           line too (two devices whose slots swizzle to one pin).
+ *           DEVICE's INTx must not be forwarded while another device's
+ *           INTx uses the line or could: with D2's INTx enabled, nor with
+ *           it idle.  Then D2 is removed (sysfs), and it must be.
  *
  * Builds a VM with an in-kernel vgic, then walks through every error the
  * design note names, each where it says, and the lifecycle: forward,
  * unforward, forward again, VFIO tearing the IRQ down under a forwarded
  * IRQ, KVM_DEV_VFIO_FILE_DEL; and that userspace cannot lower a forwarded
- * SPI's line (the vgic's state in debugfs tells); that a forwarded IRQ the
- * device raises with no vCPU running is taken by the host once, not again
- * and again (/proc/interrupts tells; with threadirqs, an IRQ masked for its
- * thread would be deactivated and storm); and, last, that with the device
+ * SPI's line (the vgic's state in debugfs tells); that a level IRQ is not
+ * forwarded to an edge guest SPI, nor a forwarded SPI's trigger changed;
+ * that a forwarded IRQ the device raises with no vCPU running is taken by
+ * the host once, not again and again (/proc/interrupts tells; with
+ * threadirqs, an IRQ masked for its thread would be deactivated and
+ * storm); that unforwarded then, it is still owed to the guest once, with
+ * VFIO keeping the line masked until the unmask; that a VM may not forward a
+ * device opened for another; and, last, that with the device
  * fd closed under a forwarded IRQ, unbinding the device from its driver
  * returns at once (it is bound again after).  TAP output; exits non-zero on a
  * failure.
@@ -39,6 +56,7 @@
 #define GSI		5	/* an SPI of the default arm64 routing */
 #define GSI_UNROUTED	900	/* beyond the vgic's SPIs: no route */
 #define SPI		(32 + GSI)	/* its INTID */
+#define KVM_VFIO_DEV_IRQ_MAX_TEST	2100	/* beyond the kernel's limit */
 
 static int tests, failures;
 static int kvm_vfio, vfio_dev, group;
@@ -126,6 +144,17 @@ static int set_irq_fd(uint32_t index, uint32_t action, int fd)
 	return ioctl(vfio_dev, VFIO_DEVICE_SET_IRQS, &s) ? errno : 0;
 }
 
+/* VFIO_DEVICE_SET_IRQS: unmask the IRQ (the user's EOI) */
+static int unmask_irq(uint32_t index)
+{
+	struct vfio_irq_set s = {
+		.argsz = sizeof(s), .index = index, .count = 1,
+		.flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK,
+	};
+
+	return ioctl(vfio_dev, VFIO_DEVICE_SET_IRQS, &s) ? errno : 0;
+}
+
 /* Disable the IRQ's trigger altogether (what a device close does too) */
 static int clear_trigger(uint32_t index)
 {
@@ -151,25 +180,19 @@ static int irqfd(int vm, int fd, uint32_t gsi, int resamplefd, bool assign)
 }
 
 /*
- * Drive SPI @intid's line from userspace, then read its line level back
- * from the vgic's state in debugfs: 0 or 1; -1 if KVM_IRQ_LINE failed,
- * -2 if the state cannot be read, -3 if it has no such SPI.
+ * SPI @intid's state from the vgic's debugfs file, one digit each:
+ * SPI_PENDING (the soft pending latch), SPI_LINE (line level), SPI_ACTIVE,
+ * SPI_ENABLED, SPI_HW (mapped to a physical IRQ).  0, or -2 if the file
+ * cannot be read, -3 if it has no such SPI.
  */
-static int spi_line(int vm, int intid, int level)
+enum { SPI_PENDING, SPI_LINE, SPI_ACTIVE, SPI_ENABLED, SPI_HW, SPI_FLAGS };
+
+static int spi_state(int vm, int intid, char flags[16])
 {
-	struct kvm_irq_level l = {
-		.irq = KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT | intid,
-		.level = level,
-	};
-	char path[96], line[256], type[8], flags[16];
+	char path[96], line[256], type[8], f16[16];
 	int id, got = -3;
 	FILE *f;
 
-	if (ioctl(vm, KVM_IRQ_LINE, &l)) {
-		printf("# KVM_IRQ_LINE %d level %d: %s\n", intid, level,
-		       strerror(errno));
-		return -1;
-	}
 	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/vgic-state",
 		 getpid(), vm);
 	f = fopen(path, "r");
@@ -177,13 +200,39 @@ static int spi_line(int vm, int intid, int level)
 		printf("# %s: %s\n", path, strerror(errno));
 		return -2;
 	}
-	/* "SPI <intid> <vcpu> <pending><line_level><active>..." */
+	/* "SPI <intid> <vcpu> <pending><line_level><active><enabled><hw>..." */
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, " %7s %d %*d %15s", type, &id, flags) == 3 &&
-		    !strcmp(type, "SPI") && id == intid && strlen(flags) > 1)
-			got = flags[1] == '1';
+		if (sscanf(line, " %7s %d %*d %15s", type, &id, f16) == 3 &&
+		    !strcmp(type, "SPI") && id == intid &&
+		    strlen(f16) >= SPI_FLAGS) {
+			memcpy(flags, f16, sizeof(f16));
+			got = 0;
+		}
 	fclose(f);
 	return got;
+}
+
+/*
+ * Drive SPI @intid's line from userspace, then read its line level back
+ * from the vgic's state: 0 or 1; -1 if KVM_IRQ_LINE failed, else what
+ * spi_state() failed with.
+ */
+static int spi_line(int vm, int intid, int level)
+{
+	struct kvm_irq_level l = {
+		.irq = KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT | intid,
+		.level = level,
+	};
+	char flags[16];
+	int ret;
+
+	if (ioctl(vm, KVM_IRQ_LINE, &l)) {
+		printf("# KVM_IRQ_LINE %d level %d: %s\n", intid, level,
+		       strerror(errno));
+		return -1;
+	}
+	ret = spi_state(vm, intid, flags);
+	return ret ? ret : flags[SPI_LINE] == '1';
 }
 
 /* "raise, lower": the line levels read after each */
@@ -282,6 +331,22 @@ static long vfio_host_irqs(void)
 	return sum;
 }
 
+/*
+ * The host IRQs VFIO took since @before (a vfio_host_irqs() count): waits
+ * up to 3 s for the first, however slow the host, then 300 ms more; -1 if
+ * they cannot be counted.
+ */
+static long vfio_host_irqs_since(long before)
+{
+	struct timespec step = { .tv_nsec = 100 * 1000 * 1000 };
+
+	for (int i = 0; i < 30 && vfio_host_irqs() == before; i++)
+		nanosleep(&step, NULL);
+	for (int i = 0; i < 3; i++)
+		nanosleep(&step, NULL);
+	return before < 0 ? -1 : vfio_host_irqs() - before;
+}
+
 static int sysfs_write(const char *path, const char *val)
 {
 	int fd = open(path, O_WRONLY);
@@ -346,6 +411,41 @@ static bool unbind_wait(pid_t pid, int ms)
 
 /* The VM's other fds: the VM goes only once they are closed too */
 static int vm_fds[3];
+#define VGIC_FD	vm_fds[2]
+
+/* Read or write a distributor register as userspace sees it: 0 or an errno */
+static int vgic_dist_reg(uint32_t offset, uint32_t *val, bool write)
+{
+	struct kvm_device_attr a = {
+		.group = KVM_DEV_ARM_VGIC_GRP_DIST_REGS, .attr = offset,
+		.addr = (uintptr_t)val,
+	};
+
+	return ioctl(VGIC_FD, write ? KVM_SET_DEVICE_ATTR : KVM_GET_DEVICE_ATTR,
+		     &a) ? errno : 0;
+}
+
+/* GICD_ICFGR2, the trigger of INTIDs 32-47: two bits each, the upper edge */
+static int vgic_icfgr2(uint32_t *cfg, bool write)
+{
+	return vgic_dist_reg(0xc08, cfg, write);
+}
+#define SPI_EDGE	(1u << (2 * (SPI - 32) + 1))
+
+static bool vgic_v3;
+
+/*
+ * Clear the SPI's soft pending state.  From userspace, GICv2's
+ * GICD_ICPENDR1 (INTIDs 32-63) clears the bits written; GICv3 ignores
+ * ICPENDR, and its ISPENDR1 write is the pending state itself (here: none
+ * of INTIDs 32-63 pending).
+ */
+static int spi_clear_pending(void)
+{
+	uint32_t val = vgic_v3 ? 0 : 1u << (SPI - 32);
+
+	return vgic_dist_reg(vgic_v3 ? 0x204 : 0x284, &val, true);
+}
 
 static void close_vm(int vm)
 {
@@ -396,34 +496,101 @@ static int create_vm(void)
 				      .attr = 0xc08, .addr = (uintptr_t)&cfg };
 	if (ioctl(gic.fd, KVM_SET_DEVICE_ATTR, &a))
 		bail("vgic GICD_ICFGR2");
-	printf("# VM with a vgic %s, %d IRQs\n",
-	       gic.type == KVM_DEV_TYPE_ARM_VGIC_V3 ? "v3" : "v2", nr_irqs);
+	vgic_v3 = gic.type == KVM_DEV_TYPE_ARM_VGIC_V3;
+	printf("# VM with a vgic %s, %d IRQs\n", vgic_v3 ? "v3" : "v2",
+	       nr_irqs);
 	vm_fds[0] = kvm;
 	vm_fds[1] = vcpu;
 	vm_fds[2] = gic.fd;
 	return vm;
 }
 
+static int container = -1;
+static bool iommu_set;
+
+/* Open @dev of group @grp (into @grp_fd), in the one container: its fd */
+static int open_device(const char *grp, const char *dev, int *grp_fd)
+{
+	char path[64];
+	int fd;
+
+	if (container < 0)
+		container = open("/dev/vfio/vfio", O_RDWR);
+	snprintf(path, sizeof(path), "/dev/vfio/%s", grp);
+	*grp_fd = open(path, O_RDWR);
+	if (container < 0 || *grp_fd < 0)
+		bail(path);
+	/* a second group joins the IOMMU the container has already */
+	if (ioctl(*grp_fd, VFIO_GROUP_SET_CONTAINER, &container) ||
+	    (!iommu_set &&
+	     ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU)))
+		bail("VFIO container");
+	iommu_set = true;
+	fd = ioctl(*grp_fd, VFIO_GROUP_GET_DEVICE_FD, dev);
+	if (fd < 0)
+		bail("VFIO_GROUP_GET_DEVICE_FD");
+	return fd;
+}
+
+/* Open @dev into vfio_dev and group; is it a PCI device? (pci) */
 static void open_vfio(const char *grp, const char *dev)
 {
-	int container = open("/dev/vfio/vfio", O_RDWR);
-	char path[64];
+	struct vfio_device_info info = { .argsz = sizeof(info) };
 
-	snprintf(path, sizeof(path), "/dev/vfio/%s", grp);
-	group = open(path, O_RDWR);
-	if (container < 0 || group < 0)
-		bail(path);
-	if (ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ||
-	    ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
-		bail("VFIO container");
-	vfio_dev = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, dev);
-	if (vfio_dev < 0)
-		bail("VFIO_GROUP_GET_DEVICE_FD");
+	vfio_dev = open_device(grp, dev, &group);
+	if (ioctl(vfio_dev, VFIO_DEVICE_GET_INFO, &info))
+		bail("VFIO_DEVICE_GET_INFO");
+	pci = info.flags & VFIO_DEVICE_FLAGS_PCI;
 }
 
 static int file_op(uint64_t attr, int fd)
 {
 	return dev_attr(KVM_SET_DEVICE_ATTR, KVM_DEV_VFIO_FILE, attr, &fd);
+}
+
+/* What a failed delivery check shows: the vgic's SPI, PCI command/status */
+static void dump_state(int vm)
+{
+	char spi[16] = "";
+	uint32_t cs = 0;
+
+	spi_state(vm, SPI, spi);
+	printf("# SPI %d: pending, line, active, enabled, HW: %.5s\n", SPI, spi);
+	char line[512];
+	FILE *f;
+
+	if (pci && !dev_rw(VFIO_PCI_CONFIG_REGION_INDEX, 4, &cs, 4, false))
+		printf("# PCI command %#x status %#x\n", cs & 0xffff, cs >> 16);
+	f = fopen("/proc/interrupts", "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, "vfio"))
+			printf("# %s", line);
+	if (f)
+		fclose(f);
+}
+
+/* xorshift64*: the fuzz's numbers, repeatable from the seed printed */
+static uint64_t rnd_state;
+
+static uint32_t rnd(void)
+{
+	rnd_state ^= rnd_state >> 12;
+	rnd_state ^= rnd_state << 25;
+	rnd_state ^= rnd_state >> 27;
+	return (rnd_state * 0x2545f4914f6cdd1dull) >> 32;
+}
+
+/* Mostly @usual, sometimes anything */
+static uint32_t rnd_or(uint32_t usual)
+{
+	switch (rnd() % 8) {
+	case 0:
+		return rnd();
+	case 1:
+		return rnd() % 8;
+	default:
+		return usual;
+	}
 }
 
 #define CHECK_ERR(expr, err, what) do {					\
@@ -432,32 +599,284 @@ static int file_op(uint64_t attr, int fd)
 	      __r ? strerror(__r) : "0", (err) ? strerror(err) : "0");	\
 } while (0)
 
+static bool errno_allowed(int err, bool has)
+{
+	if (has)	/* KVM_HAS_DEVICE_ATTR: supported or not */
+		return !err || err == ENXIO;
+	switch (err) {
+	case 0: case ENXIO: case EINVAL: case EBADF: case EPERM: case EBUSY:
+	case EFAULT:
+		return true;
+	}
+	return false;
+}
+
+/*
+ * kvm-vfio-forward-test --fuzz: @n random calls with the device set up
+ * as a VMM would (and that set-up changing underneath), then one clean
+ * forwarding.  Reports in the kernel's log (KASAN, lockdep; the rig's
+ * debug kernel) are the rig's to find.
+ */
+static int fuzz(long n, uint64_t seed, const char *grp, const char *dev)
+{
+	struct kvm_create_device kv = { .type = KVM_DEV_TYPE_VFIO };
+	static const int errs[] = { 0, ENXIO, EINVAL, EBADF, EPERM, EBUSY,
+				    EFAULT };
+	long count[sizeof(errs) / sizeof(errs[0])] = { 0 }, bad = 0, calls;
+	bool added = true, trig = true, bound = true, unmasked = false;
+	int vm, trigger, unmask, fds[6], ret;
+	struct {
+		struct kvm_vfio_dev_irq hdr;
+		uint32_t gsi[KVM_VFIO_DEV_IRQ_MAX_TEST];
+	} *req;
+	long irqs;
+
+	rnd_state = seed ? seed : 1;
+	printf("# fuzz: %ld calls, seed %llu\n", n, (unsigned long long)seed);
+	req = calloc(1, sizeof(*req));
+	vm = create_vm();
+	if (!req || ioctl(vm, KVM_CREATE_DEVICE, &kv))
+		bail("KVM_CREATE_DEVICE kvm-vfio");
+	kvm_vfio = kv.fd;
+	open_vfio(grp, dev);
+	trigger = eventfd(0, EFD_CLOEXEC);
+	unmask = eventfd(0, EFD_CLOEXEC);
+	if (file_op(KVM_DEV_VFIO_FILE_ADD, group) ||
+	    set_irq_fd(irq_index, VFIO_IRQ_SET_ACTION_TRIGGER, trigger) ||
+	    irqfd(vm, trigger, GSI, -1, true))
+		bail("fuzz set-up");
+	fds[0] = vfio_dev;
+	fds[1] = group;
+	fds[2] = kvm_vfio;
+	fds[3] = trigger;
+	fds[4] = -1;
+	fds[5] = vm;
+
+	for (calls = 0; calls < n; calls++) {
+		struct kvm_device_attr a = { .group = KVM_DEV_VFIO_DEVICE };
+		bool has = rnd() % 8 == 0;
+		uint32_t cnt, i;
+
+		/* the set-up comes and goes, as in a VMM's life */
+		switch (rnd() % 64) {
+		case 0:
+			if (!file_op(added ? KVM_DEV_VFIO_FILE_DEL :
+				     KVM_DEV_VFIO_FILE_ADD, group))
+				added = !added;
+			break;
+		case 1:
+			if (trig ? !clear_trigger(irq_index) :
+			    !set_irq_fd(irq_index, VFIO_IRQ_SET_ACTION_TRIGGER,
+					trigger))
+				trig = !trig;
+			break;
+		case 2:
+			if (!irqfd(vm, trigger, GSI, -1, !bound))
+				bound = !bound;
+			break;
+		case 3:
+			if (!set_irq_fd(irq_index, VFIO_IRQ_SET_ACTION_UNMASK,
+					unmasked ? -1 : unmask))
+				unmasked = !unmasked;
+			break;
+		}
+
+		switch (rnd() % 8) {	/* mostly FORWARD_IRQ and UNFORWARD_IRQ */
+		case 0:
+			a.attr = (uint64_t)rnd() << 32 | rnd();
+			break;
+		case 1:
+			a.attr = rnd() % 6;
+			break;
+		default:
+			a.attr = 1 + rnd() % 2;
+		}
+		cnt = rnd() % 4 ? 1 + rnd() % 2 : rnd_or(1);
+		req->hdr.count = cnt;
+		req->hdr.flags = rnd() % 16 ? 0 : rnd_or(0);
+		/* mostly the device's fd, sometimes another or none */
+		req->hdr.fd = rnd() % 4 ? vfio_dev :
+			      rnd() % 2 ? fds[rnd() % 6] : (int32_t)rnd_or(3);
+		req->hdr.index = rnd_or(irq_index);
+		req->hdr.start = rnd_or(0);
+		for (i = 0; i < KVM_VFIO_DEV_IRQ_MAX_TEST; i++)
+			req->gsi[i] = rnd() % 4 ? GSI + i : rnd_or(GSI_UNROUTED);
+		req->hdr.argsz = rnd() % 4 ? sizeof(req->hdr) +
+			(cnt < KVM_VFIO_DEV_IRQ_MAX_TEST ? cnt : 0) * 4 :
+			rnd_or(sizeof(req->hdr) + 4);
+		a.addr = rnd() % 32 ? (uintptr_t)req : rnd_or(16);
+		ret = ioctl(kvm_vfio, has ? KVM_HAS_DEVICE_ATTR :
+			    KVM_SET_DEVICE_ATTR, &a) ? errno : 0;
+		for (i = 0; i < sizeof(errs) / sizeof(errs[0]); i++)
+			if (errs[i] == ret)
+				count[i]++;
+		if (!errno_allowed(ret, has) && bad++ < 10)
+			printf("# %s attr %#llx argsz %u flags %#x fd %d index %u start %u count %u: %s\n",
+			       has ? "HAS" : "SET", (unsigned long long)a.attr,
+			       req->hdr.argsz, req->hdr.flags, req->hdr.fd,
+			       req->hdr.index, req->hdr.start, req->hdr.count,
+			       strerror(ret));
+	}
+	printf("# answers: 0 %ld, ENXIO %ld, EINVAL %ld, EBADF %ld, EPERM %ld, EBUSY %ld, EFAULT %ld\n",
+	       count[0], count[1], count[2], count[3], count[4], count[5],
+	       count[6]);
+	check(!bad, "%ld random calls, each answered 0 or an errno the design "
+	      "note lists (%ld others)", n, bad);
+	/* FORWARD must succeed at least sometimes, or the fuzz saw little */
+	check(count[0] > 0, "some calls succeeded (%ld)", count[0]);
+
+	/*
+	 * Set up cleanly again: the IRQ still forwards, and is taken once.
+	 * An interrupt owed to a guest that never runs (an unforwarding
+	 * kept an injection pending) would hold the IRQ active: cleared.
+	 */
+	unforward();
+	spi_clear_pending();
+	if (unmasked)
+		set_irq_fd(irq_index, VFIO_IRQ_SET_ACTION_UNMASK, -1);
+	if (!added)
+		file_op(KVM_DEV_VFIO_FILE_ADD, group);
+	if (!trig)
+		set_irq_fd(irq_index, VFIO_IRQ_SET_ACTION_TRIGGER, trigger);
+	if (!bound)
+		irqfd(vm, trigger, GSI, -1, true);
+	unmask_irq(irq_index);
+	CHECK_ERR(forward(GSI), 0, "FORWARD after the fuzz");
+	irqs = vfio_host_irqs();
+	check(irqs >= 0 && device_raise() == 0, "device raises its interrupt");
+	irqs = vfio_host_irqs_since(irqs);
+	check(irqs == 1, "forwarded IRQ taken once (%ld times)", irqs);
+	if (irqs != 1)
+		dump_state(vm);
+	check(device_lower() == 0, "device lowers its interrupt");
+	CHECK_ERR(unforward(), 0, "UNFORWARD");
+	CHECK_ERR(clear_trigger(irq_index), 0, "VFIO trigger disabled");
+	close(kvm_vfio);
+	close_vm(vm);
+	free(req);
+	printf("1..%d\n", tests);
+	printf("# %d of %d failed\n", failures, tests);
+	return failures ? 1 : 0;
+}
+
+/* An integer from sysfs, or -1 */
+static long sysfs_long(const char *fmt, const char *dev)
+{
+	char path[160], buf[32] = "";
+	int fd;
+
+	snprintf(path, sizeof(path), fmt, dev);
+	fd = open(path, O_RDONLY);
+	if (fd < 0 || read(fd, buf, sizeof(buf) - 1) <= 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return strtol(buf, NULL, 0);
+}
+
+/* kvm-vfio-forward-test --shared (see the top) */
+static int shared(const char *grp, const char *dev, const char *grp2,
+		  const char *dev2)
+{
+	struct kvm_create_device kv = { .type = KVM_DEV_TYPE_VFIO };
+	long irq = sysfs_long("/sys/bus/pci/devices/%s/irq", dev);
+	long irq2 = sysfs_long("/sys/bus/pci/devices/%s/irq", dev2);
+	int vm, trigger, trigger2, dev1_fd, group2, dev2_fd;
+	char path[160];
+
+	printf("# %s (host IRQ %ld) and %s (host IRQ %ld)\n", dev, irq, dev2,
+	       irq2);
+	if (irq <= 0 || irq != irq2) {
+		printf("Bail out! %s and %s do not share a host IRQ\n", dev,
+		       dev2);
+		return 1;
+	}
+	vm = create_vm();
+	if (ioctl(vm, KVM_CREATE_DEVICE, &kv))
+		bail("KVM_CREATE_DEVICE kvm-vfio");
+	kvm_vfio = kv.fd;
+	open_vfio(grp, dev);
+	dev1_fd = vfio_dev;
+	dev2_fd = open_device(grp2, dev2, &group2);
+	trigger = eventfd(0, EFD_CLOEXEC);
+	trigger2 = eventfd(0, EFD_CLOEXEC);
+	check(!file_op(KVM_DEV_VFIO_FILE_ADD, group) &&
+	      !set_irq_fd(0, VFIO_IRQ_SET_ACTION_TRIGGER, trigger) &&
+	      !irqfd(vm, trigger, GSI, -1, true), "%s: INTx trigger and irqfd",
+	      dev);
+
+	vfio_dev = dev2_fd;
+	CHECK_ERR(set_irq_fd(0, VFIO_IRQ_SET_ACTION_TRIGGER, trigger2), 0,
+		  "the other device's INTx enabled (its handler shares the line)");
+	vfio_dev = dev1_fd;
+	CHECK_ERR(forward(GSI), EBUSY,
+		  "FORWARD of a line that another device's handler shares");
+	vfio_dev = dev2_fd;
+	CHECK_ERR(clear_trigger(0), 0, "the other device's INTx disabled");
+	vfio_dev = dev1_fd;
+	CHECK_ERR(forward(GSI), EBUSY,
+		  "FORWARD of a line that another device's INTx could use");
+	close(dev2_fd);
+	close(group2);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/remove", dev2);
+	check(!sysfs_write(path, "1"), "the other device removed");
+	CHECK_ERR(forward(GSI), 0, "FORWARD once the line is the device's own");
+	CHECK_ERR(unforward(), 0, "UNFORWARD");
+	CHECK_ERR(clear_trigger(0), 0, "INTx disabled");
+	close(kvm_vfio);
+	close_vm(vm);
+	printf("1..%d\n", tests);
+	printf("# %d of %d failed\n", failures, tests);
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
-	struct vfio_device_info info = { .argsz = sizeof(info) };
 	struct kvm_create_device kv = { .type = KVM_DEV_TYPE_VFIO };
 	struct timespec settle = { .tv_nsec = 100 * 1000 * 1000 };
 	int vm, trigger, other, resample, unmask;
+	char spi[16];
+	uint32_t cfg;
 	char path[96];
 	bool unbound;
 	pid_t child;
 	long irqs;
 
+	struct timespec now;
+	long fuzz_n = 0;
+	uint64_t seed;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	seed = now.tv_nsec ^ (uint64_t)getpid() << 32;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc > 5 && !strcmp(argv[1], "--shared"))
+		return shared(argv[4], argv[5], argv[2], argv[3]);
+	if (argc > 2 && !strcmp(argv[1], "--fuzz")) {
+		fuzz_n = atol(argv[2]);
+		argv += 2;
+		argc -= 2;
+		if (argc > 2 && !strcmp(argv[1], "--seed")) {
+			seed = strtoull(argv[2], NULL, 0);
+			argv += 2;
+			argc -= 2;
+		}
+	}
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s GROUP DEVICE [INDEX]\n", argv[0]);
+		fprintf(stderr, "usage: %s [--fuzz N [--seed S]] GROUP DEVICE [INDEX]\n",
+			argv[0]);
 		return 2;
 	}
 	irq_index = argc > 3 ? atoi(argv[3]) : 0;
-	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (fuzz_n > 0)
+		return fuzz(fuzz_n, seed, argv[1], argv[2]);
 
 	vm = create_vm();
 	if (ioctl(vm, KVM_CREATE_DEVICE, &kv))
 		bail("KVM_CREATE_DEVICE kvm-vfio");
 	kvm_vfio = kv.fd;
 	open_vfio(argv[1], argv[2]);
-	if (ioctl(vfio_dev, VFIO_DEVICE_GET_INFO, &info))
-		bail("VFIO_DEVICE_GET_INFO");
-	pci = info.flags & VFIO_DEVICE_FLAGS_PCI;
 	printf("# %s (%s), IRQ index %u\n", argv[2], pci ? "vfio-pci" :
 	       "vfio-platform", irq_index);
 	trigger = eventfd(0, EFD_CLOEXEC);
@@ -551,8 +970,24 @@ int main(int argc, char **argv)
 	req_flags = 1;
 	CHECK_ERR(forward(GSI), EINVAL, "FORWARD with a flag set (none defined)");
 	req_flags = 0;
+	/*
+	 * Edge, as KVM resets SPIs and a VMM may forward before it writes
+	 * its GIC state: FORWARD gives the guest SPI the host IRQ's trigger,
+	 * level (the PL031's, INTx), for an edge IRQ resampled as a level
+	 * one would be lost.
+	 */
+	cfg = SPI_EDGE;
+	CHECK_ERR(vgic_icfgr2(&cfg, true), 0, "guest SPI configured edge");
 	CHECK_ERR(forward(GSI), 0, "FORWARD");
+	check(!vgic_icfgr2(&cfg, false) && !(cfg & SPI_EDGE),
+	      "the guest SPI has the host IRQ's trigger, level (GICD_ICFGR2 %#x)",
+	      cfg);
 	CHECK_ERR(forward(GSI), EBUSY, "FORWARD again");
+	cfg = SPI_EDGE;
+	check(!vgic_icfgr2(&cfg, true) && !vgic_icfgr2(&cfg, false) &&
+	      !(cfg & SPI_EDGE),
+	      "a forwarded SPI's trigger cannot be changed (GICD_ICFGR2 %#x)",
+	      cfg);
 	CHECK_ERR(set_irq_fd(irq_index, VFIO_IRQ_SET_ACTION_UNMASK, unmask),
 		  EBUSY, "VFIO unmask eventfd refused while forwarded");
 	check(spi_raise_lower(vm, SPI, 1),
@@ -572,6 +1007,12 @@ int main(int argc, char **argv)
 		  "FILE_DEL group while forwarded");
 	CHECK_ERR(unforward(), EPERM, "UNFORWARD after FILE_DEL");
 	CHECK_ERR(file_op(KVM_DEV_VFIO_FILE_ADD, group), 0, "FILE_ADD again");
+	/* what the line checks above left pending goes, for what follows */
+	memset(spi, 0, sizeof(spi));
+	check(!spi_clear_pending() && !spi_state(vm, SPI, spi) &&
+	      spi[SPI_PENDING] == '0' && spi[SPI_ACTIVE] == '0',
+	      "the SPI neither pending nor active (pending, line, active: %.3s)",
+	      spi);
 	CHECK_ERR(forward(GSI), 0, "FORWARD after FILE_DEL unforwarded it");
 
 	/*
@@ -581,16 +1022,45 @@ int main(int argc, char **argv)
 	 */
 	irqs = vfio_host_irqs();
 	check(irqs >= 0 && device_raise() == 0, "device raises its interrupt");
-	/* the first within 3 s however slow the host, then 300 ms more */
-	for (int i = 0; i < 30 && vfio_host_irqs() == irqs; i++)
-		nanosleep(&settle, NULL);
-	for (int i = 0; i < 3; i++)
-		nanosleep(&settle, NULL);
-	irqs = irqs < 0 ? -1 : vfio_host_irqs() - irqs;
+	irqs = vfio_host_irqs_since(irqs);
 	check(irqs == 1,
 	      "forwarded IRQ taken once with no guest to EOI it (%ld times)",
 	      irqs);
+
+	/*
+	 * Unforwarded before any guest took it: the guest is still owed that
+	 * interrupt, once.  The vgic keeps it pending, but not on the line,
+	 * which is the irqfd's again; and VFIO keeps the line, still raised,
+	 * masked until the guest is done with it (its unmask).  Nothing may
+	 * rest on the GIC driver deactivating a forwarded IRQ it masks.
+	 */
+	irqs = vfio_host_irqs();
+	CHECK_ERR(unforward(), 0, "UNFORWARD with that interrupt pending");
+	for (int i = 0; i < 10; i++)
+		nanosleep(&settle, NULL);
+	irqs = irqs < 0 ? -1 : vfio_host_irqs() - irqs;
+	memset(spi, 0, sizeof(spi));
+	check(!spi_state(vm, SPI, spi) && spi[SPI_PENDING] == '1' &&
+	      spi[SPI_LINE] == '0' && spi[SPI_HW] == '0',
+	      "the guest is still owed it, once: pending, line low, HW bit "
+	      "clear (pending, line, active, enabled, HW: %.5s)", spi);
+	check(irqs == 0,
+	      "VFIO keeps the raised line masked for the guest (%ld host IRQs in 1 s)",
+	      irqs);
+	irqs = vfio_host_irqs();
+	CHECK_ERR(unmask_irq(irq_index), 0, "VFIO unmask: the guest is done");
+	/*
+	 * The line, still raised, is sent again: the IRQ fires once
+	 * unmasked, or (vfio-pci with DisINTx) VFIO, finding INTx pending,
+	 * signals the trigger itself; either way the irqfd raises the SPI.
+	 */
+	irqs = vfio_host_irqs_since(irqs);
+	memset(spi, 0, sizeof(spi));
+	check(!spi_state(vm, SPI, spi) && spi[SPI_LINE] == '1',
+	      "the line, still raised, is sent again (line %c; %ld host IRQs)",
+	      spi[SPI_LINE] ? spi[SPI_LINE] : '?', irqs);
 	check(device_lower() == 0, "device lowers its interrupt");
+	CHECK_ERR(forward(GSI), 0, "FORWARD again");
 
 	/* Left forwarded: closing the kvm-vfio device must unforward it. */
 	close(kvm_vfio);
@@ -606,11 +1076,41 @@ int main(int argc, char **argv)
 	if (ioctl(vm, KVM_CREATE_DEVICE, &kv))
 		bail("KVM_CREATE_DEVICE kvm-vfio");
 	kvm_vfio = kv.fd;
-	/* the only open of the device: its close tears its IRQs down */
+	/*
+	 * The only open of the device: its close tears its IRQs down.  The
+	 * group is the second VM's when the device opens again, which makes
+	 * the device that VM's.
+	 */
 	close(vfio_dev);
-	vfio_dev = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, argv[2]);
-	check(vfio_dev >= 0 && !file_op(KVM_DEV_VFIO_FILE_ADD, group) &&
-	      !set_irq_fd(irq_index, VFIO_IRQ_SET_ACTION_TRIGGER, trigger) &&
+	check(!file_op(KVM_DEV_VFIO_FILE_ADD, group) &&
+	      (vfio_dev = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, argv[2])) >= 0,
+	      "the device opened for a second VM");
+	/*
+	 * A third VM, given the group too, with the trigger bound by its own
+	 * irqfd: the device is not its own to forward.
+	 */
+	{
+		int b_vm = vm, b_kvm_vfio = kvm_vfio, b_fds[3];
+
+		memcpy(b_fds, vm_fds, sizeof(b_fds));
+		vm = create_vm();
+		if (ioctl(vm, KVM_CREATE_DEVICE, &kv))
+			bail("KVM_CREATE_DEVICE kvm-vfio");
+		kvm_vfio = kv.fd;
+		check(!file_op(KVM_DEV_VFIO_FILE_ADD, group) &&
+		      !set_irq_fd(irq_index, VFIO_IRQ_SET_ACTION_TRIGGER,
+				  trigger) &&
+		      !irqfd(vm, trigger, GSI, -1, true),
+		      "a third VM has the group, and an irqfd of the trigger");
+		CHECK_ERR(forward(GSI), EPERM,
+			  "FORWARD of a device opened for another VM");
+		close(kvm_vfio);
+		close_vm(vm);
+		vm = b_vm;
+		kvm_vfio = b_kvm_vfio;
+		memcpy(vm_fds, b_fds, sizeof(b_fds));
+	}
+	check(!set_irq_fd(irq_index, VFIO_IRQ_SET_ACTION_TRIGGER, trigger) &&
 	      !irqfd(vm, trigger, GSI, -1, true) && !forward(GSI),
 	      "a second VM forwards the IRQ");
 	close(vfio_dev);
