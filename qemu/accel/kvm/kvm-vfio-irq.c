@@ -107,10 +107,10 @@ static const char *kvm_vfio_irq_reason(int err)
     case EBADF:
     case EPERM:
         return "the VFIO device is not registered with this VM's kvm-vfio "
-               "device";
+               "device, or was opened for another VM";
     case EBUSY:
         return "the IRQ is busy: forwarded or posted already, its host line "
-               "shared with another handler, or a resamplefd or unmask "
+               "shared with another device, or a resamplefd or unmask "
                "eventfd still attached";
     case EFAULT:
         return "the kernel could not read the request";

@@ -58,7 +58,7 @@ static bool kvm_step(VFIOIrqFwd *fwd, KVMVFIOIrqOp op, Error **errp)
      * POST attach no resamplefd or unmask eventfd.  If undoing this IRQ's
      * last forwarding or posting failed, the kernel may still hold it;
      * else it holds none of it, and for FORWARD what is left is a host
-     * line shared with another handler.
+     * line shared with another device.
      */
     if (ret == -EBUSY && (op == KVM_VFIO_IRQ_FORWARD ||
                           (op == KVM_VFIO_IRQ_POST && fwd->undo_failed))) {
@@ -68,7 +68,7 @@ static bool kvm_step(VFIOIrqFwd *fwd, KVMVFIOIrqOp op, Error **errp)
                          fwd->undo_failed ?
                          "the kernel may still hold the IRQ, as undoing "
                          "its last forwarding or posting failed" :
-                         "the host IRQ line is shared with another handler");
+                         "the host IRQ line is shared with another device");
         return false;
     }
     error_propagate(errp, err);

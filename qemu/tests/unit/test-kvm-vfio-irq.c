@@ -157,7 +157,7 @@ static void test_request_errors(void)
         { EINVAL, "cannot be forwarded" },
         { EBADF, "not registered" },
         { EPERM, "not registered" },
-        { EBUSY, "shared with another handler" },
+        { EBUSY, "shared with another device" },
         { EFAULT, "could not read" },
         { EIO, "unexpected" },
     };

@@ -1296,7 +1296,7 @@ static void test_reasons(void)
     setup(&dev, &fwd, ON_OFF_AUTO_AUTO, VFIO_IRQ_KIND_LEVEL);
     g_assert_true(vfio_irq_fwd_enable(&fwd, 40, &error_abort));
     g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_IRQFD_RESAMPLE);
-    g_assert_nonnull(strstr(fwd.reason, "shared with another handler"));
+    g_assert_nonnull(strstr(fwd.reason, "shared with another device"));
     g_assert_null(strstr(fwd.reason, "resamplefd"));
     g_assert_nonnull(strstr(fwd.reason, g_strerror(EBUSY)));
     vfio_irq_fwd_dev_exit(&dev);
