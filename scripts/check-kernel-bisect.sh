@@ -17,7 +17,8 @@ tree=$BUILD/kernel-bisect
 kernel_git_tree "$deb" "$tree"
 git_q=(git -C "$tree" -c user.name=check -c user.email=check@invalid)
 kernel_config "$tree"
-k=(make -C "$tree" -s ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
+kernel_make "$tree"
+k=("${KMAKE[@]}")
 
 n=0 failed=()
 for p in "${patches[@]}"; do

@@ -16,10 +16,34 @@ CONFIG=(
     ARM_ARCH_TIMER
 )
 
+# The debug kernel's options on top (kernel.sh --debug; the rig's
+# +kdebug boots): memory errors, locking, sleeping in atomic context,
+# object lifetimes (work items, timers) and leaks are reported in L1's log.
+DEBUG_CONFIG=(
+    DEBUG_KERNEL KASAN KASAN_GENERIC PROVE_LOCKING DEBUG_ATOMIC_SLEEP
+    DEBUG_OBJECTS DEBUG_OBJECTS_WORK DEBUG_OBJECTS_TIMERS
+    DEBUG_OBJECTS_RCU_HEAD DEBUG_KMEMLEAK DEBUG_LIST
+)
+
+# kernel_make DIR: the make command line for the kernel tree DIR, into
+# the array KMAKE, compiling through the ccache that QEMU's builds use:
+# most objects are the same from one revision of the series to the next
+# and between the rig's and the bisect's trees (paths relative to DIR).
+kernel_make() {
+    need_tools ccache:ccache
+    export CCACHE_DIR=${CCACHE_DIR:-$QIF_CACHE/ccache} CCACHE_NOHASHDIR=1
+    export CCACHE_BASEDIR
+    CCACHE_BASEDIR=$(cd "$1" && pwd)
+    KMAKE=(make -C "$1" -s ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
+           CC="ccache aarch64-linux-gnu-gcc")
+}
+
 # kernel_config DIR: write DIR/.config; warns of an option that did not
 # stay on (a dependency missing)
 kernel_config() {
-    local k=(make -C "$1" -s ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-) opt
+    local k opt
+    kernel_make "$1"
+    k=("${KMAKE[@]}")
     "${k[@]}" allnoconfig
     for opt in "${CONFIG[@]}"; do
         "$1/scripts/config" --file "$1/.config" --enable "$opt"

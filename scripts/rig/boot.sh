@@ -10,7 +10,8 @@
 # kernel (scripts/rig/kernel.sh: it has vfio-platform and our kvm-vfio
 # forwarding series) with L0's PL031 made passable (scripts/rig/dtb.sh),
 # runs our kernel API test and checks vfio-platform, then forwarded edu
-# INTx (RIG_EDU=0: not edu).  RIG_BENCH=ROUNDS: the runs of make bench instead; RIG_STRESS=K:
+# INTx (RIG_EDU=0: not edu; RIG_KDEBUG=1: our debug kernel, kernel.sh
+# --debug, and twice the time).  RIG_BENCH=ROUNDS: the runs of make bench instead; RIG_STRESS=K:
 # the hot-unplug lifecycle run K times instead (RIG_UNPLUG_WAIT=irq: with
 # the wait that raced, to reproduce it; RIG_QEMU_TRACE=P1+P2: QEMU trace
 # events shown with each run); RIG_SHORT=1: make check's shorter set of
@@ -92,7 +93,12 @@ out=$BUILD/rig
 mkdir -p "$out"
 ktest=
 if [ "${RIG_PLATFORM:-}" = 1 ]; then
-    kernel=$("$TOP/scripts/rig/kernel.sh")
+    if [ "${RIG_KDEBUG:-}" = 1 ]; then
+        kernel=$("$TOP/scripts/rig/kernel.sh" --debug)
+        RIG_TIMEOUT=${RIG_TIMEOUT:-$(( 2 * (${e2e:+1500 +} 300) ))}
+    else
+        kernel=$("$TOP/scripts/rig/kernel.sh")
+    fi
     # Our test program of the kernel's kvm-vfio forwarding API, built
     # against that kernel's UAPI headers.
     ktest=$out/kvm-vfio-forward-test
@@ -130,7 +136,7 @@ if [ "${RIG_PLATFORM:-}" = 1 ]; then
     # The PL031 has no reset function, which vfio-platform wants by
     # default; and it has no MSI domain, so VFIO cannot call its MSIs
     # isolated (it has no MSIs at all) and must be told that is fine.
-    append+=" rig.platform=1 rig.fwd=1 vfio_platform.reset_required=0"
+    append+=" rig.platform=1 rig.fwd=1 vfio_platform.reset_required=0 log_buf_len=4M"
     append+=" vfio_iommu_type1.allow_unsafe_interrupts=1"
     suffix=-platform$suffix
     # RIG_EDU=0: the PL031 only, not edu's runs after it (make check's
@@ -138,6 +144,11 @@ if [ "${RIG_PLATFORM:-}" = 1 ]; then
     if [ "${RIG_EDU:-1}" != 1 ]; then
         append+=" rig.edu=0"
         suffix=${suffix/-platform/-pl031}
+    else
+        # A second edu, in slot 6: on the root bus its INTA swizzles to
+        # the first's (slot 2) host line, for the API test's shared-line
+        # checks, which remove it again before edu's runs
+        machine+=(-device edu,addr=6.0)
     fi
     # RIG_THREADIRQS=1: L1 with threaded host IRQs (every handler that
     # may be run in a thread is), where a forwarded IRQ must neither be
@@ -145,6 +156,10 @@ if [ "${RIG_PLATFORM:-}" = 1 ]; then
     if [ "${RIG_THREADIRQS:-}" = 1 ]; then
         append+=" threadirqs"
         suffix+=-threadirqs
+    fi
+    if [ "${RIG_KDEBUG:-}" = 1 ]; then
+        append+=" rig.kdebug=1"
+        suffix+=-kdebug
     fi
 else
     kernel=$(ls "$cache"/kernel/boot/vmlinuz-*)

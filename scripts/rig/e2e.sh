@@ -10,10 +10,11 @@
 # non-zero on any lost interrupt or failed check.
 #   E2E_N     interrupts per run (default 1000)
 #   E2E_BOOTS the boots, GIC:DEVICE each (default "3:pci 3:platform 2:pci
-#             2:platform 2:pl031+threadirqs x86:full"; pci: Debian's L1 kernel and edu;
+#             2:platform 2:pl031+threadirqs 3:platform+kdebug x86:full"; pci: Debian's L1 kernel and edu;
 #             platform: ours, the PL031 then edu; pl031: ours, the PL031
 #             only; a device +threadirqs: our L1 kernel booted with
-#             threadirqs (e.g. 2:pl031+threadirqs); x86:pci: the x86 rig, Debian 12's kernel and edu,
+#             threadirqs (e.g. 2:pl031+threadirqs), +kdebug: our debug
+#             L1 kernel (KASAN, lockdep, kmemleak: kernel.sh --debug); x86:pci: the x86 rig, Debian 12's kernel and edu,
 #             L2's IOAPIC in KVM and then in QEMU; x86:full: that and
 #             the lifecycle runs)
 #   E2E_SHORT=1  make check's shorter set: route churn for the PL031 only
@@ -24,15 +25,16 @@ set -euo pipefail
 . "$(dirname "$0")/../common.sh"
 
 n=${E2E_N:-1000}
-boots=${E2E_BOOTS:-3:pci 3:platform 2:pci 2:platform 2:pl031+threadirqs x86:full}
+boots=${E2E_BOOTS:-3:pci 3:platform 2:pci 2:platform 2:pl031+threadirqs 3:platform+kdebug x86:full}
 failed=()
 # boot_info GIC:DEVICE: what boot.sh is asked for (platform, edu), its L1
 # console log (boot.sh's name) and what the boot is called
 boot_info() {
     local gic=${1%%:*} dev=${1#*:}
-    log=$BUILD/rig/l1-console-gicv$gic arch=arm64 lifecycle= threaded=
+    log=$BUILD/rig/l1-console-gicv$gic arch=arm64 lifecycle= threaded= kdebug=
     case $dev in
     platform+threadirqs|pl031+threadirqs) threaded=1 dev=${dev%+threadirqs};;
+    platform+kdebug|pl031+kdebug) kdebug=1 dev=${dev%+kdebug};;
     esac
     case $1 in
     x86:pci|x86:full)
@@ -48,6 +50,7 @@ boot_info() {
     *) return 1;;
     esac
     [ -z "$threaded" ] || log+=-threadirqs name+=", L1 with threadirqs"
+    [ -z "$kdebug" ] || log+=-kdebug name+=", L1 debug kernel"
     log=$log.log
 }
 boot_log() { boot_info "$1" && echo "$log"; }
@@ -71,13 +74,13 @@ if [ "${E2E_REPORT_ONLY:-}" != 1 ]; then
     for boot in $boots; do
         gic=${boot%%:*}
         boot_info "$boot" ||
-            die "E2E_BOOTS: '$boot' is not GIC:pci, GIC:platform, GIC:pl031 (either of the last two +threadirqs), x86:pci or x86:full"
+            die "E2E_BOOTS: '$boot' is not GIC:pci, GIC:platform, GIC:pl031 (either of the last two +threadirqs or +kdebug), x86:pci or x86:full"
         # No earlier run's log in the table if this boot fails to start
         rm -f "$(boot_log "$boot")"
         mkdir -p "$(dirname "$(boot_out "$boot")")"
         # boot.sh's RIG/E2E lines and its errors, told again below if the
         # boot fails
-        RIG_ARCH=$arch RIG_THREADIRQS=$threaded RIG_LIFECYCLE=$lifecycle RIG_SHORT=${E2E_SHORT:-} RIG_PLATFORM=$platform RIG_EDU=$edu RIG_GIC=$gic RIG_E2E=$n RIG_SELFTEST=1 \
+        RIG_ARCH=$arch RIG_THREADIRQS=$threaded RIG_KDEBUG=$kdebug RIG_LIFECYCLE=$lifecycle RIG_SHORT=${E2E_SHORT:-} RIG_PLATFORM=$platform RIG_EDU=$edu RIG_GIC=$gic RIG_E2E=$n RIG_SELFTEST=1 \
             "${E2E_BOOT:-$TOP/scripts/rig/boot.sh}" 2>&1 | tee "$(boot_out "$boot")" ||
             failed+=("$boot")
     done
@@ -94,6 +97,7 @@ table=$BUILD/rig/e2e-table.md
         case $log in
         *-platform.log|*-pl031.log) kern="ours (forwarding)";;
         *-threadirqs.log) kern="ours (forwarding), threadirqs";;
+        *-kdebug.log) kern="ours (forwarding), debug";;
         */rig-x86/*) kern="Debian 12's (6.1)" host=x86;;
         esac
         tr -d '\r' < "$log" | sed -n 's/^RIG: native E2E-RESULT //p' |

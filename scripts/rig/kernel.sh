@@ -11,12 +11,15 @@
 # and the patched UAPI headers (usr/include, for our test program); prints
 # the Image's path.  --source-deb: only fetch the source package, print
 # its path.  --cached: print the Image's path only if it is built already.
+# --debug (first): the debug kernel (DEBUG_CONFIG on top), cached apart.
 set -euo pipefail
 . "$(dirname "$0")/../common.sh"
 
 # shellcheck source=../kernel-common.sh
 . "$(dirname "$0")/../kernel-common.sh"
 
+debug=0
+[ "${1:-}" != --debug ] || { debug=1; shift; }
 cache=$QIF_CACHE/rig
 mkdir -p "$cache/debs"
 deb=$(ls -t "$cache"/debs/linux-source-6.12_*.deb 2>/dev/null | head -1 || true)
@@ -32,6 +35,7 @@ if [ "${1:-}" = --source-deb ]; then
 fi
 ver=$(basename "$deb" | sed 's/^linux-source-6.12_\([^_]*\)_all.deb$/\1/')
 patches=("$TOP"/kernel/patches/*.patch)
+[ $debug = 0 ] || CONFIG+=("${DEBUG_CONFIG[@]}")
 hash=$({ printf '%s\n' "${CONFIG[@]}"; cat "${patches[@]}"; } | sha256sum | cut -c1-12)
 out=$cache/kbuild-$ver-$hash
 if [ -f "$out/Image" ]; then
@@ -49,7 +53,8 @@ dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards './usr/src/linux-source-6.1
     tar -xJ -C "$out.tmp" --strip-components=1
 (cd "$out.tmp" && git apply "${patches[@]}") ||
     die "kernel/patches/ does not apply to linux-source-6.12 $ver"
-k=(make -C "$out.tmp" -s ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
+kernel_make "$out.tmp"
+k=("${KMAKE[@]}")
 kernel_config "$out.tmp"
 "${k[@]}" -j"${JOBS:-$(nproc)}" Image > "$out.tmp/build.log" 2>&1 ||
     { tail -30 "$out.tmp/build.log" >&2; die "L1 kernel build failed"; }

@@ -131,7 +131,7 @@ fi
 # host IRQs; a bad boot name is refused.
 cat > "$tmp/boot" <<'STUB'
 #!/bin/bash
-echo "${RIG_ARCH:-unset} $RIG_GIC $RIG_PLATFORM ${RIG_EDU:-unset}${RIG_THREADIRQS:+ threadirqs}" >> "$BUILD/boots"
+echo "${RIG_ARCH:-unset} $RIG_GIC $RIG_PLATFORM ${RIG_EDU:-unset}${RIG_THREADIRQS:+ threadirqs}${RIG_KDEBUG:+ kdebug}" >> "$BUILD/boots"
 if [ "$RIG_ARCH" = x86 ]; then
     echo "E2E: ok host=x86 irqchip=on dev=x86 kind=intx mode=off requested=1 delivered=1 lost=0" \
         > "$BUILD/rig-x86/l1-console.log"
@@ -141,21 +141,23 @@ s=
 [ "$RIG_PLATFORM" = 1 ] && s=-platform
 [ "$RIG_EDU" = 0 ] && s=-pl031
 [ "${RIG_THREADIRQS:-}" = 1 ] && s+=-threadirqs
+[ "${RIG_KDEBUG:-}" = 1 ] && s+=-kdebug
 echo "E2E: ok gic=v$RIG_GIC dev=x$s kind=spi mode=off requested=1 delivered=1 lost=0" \
     > "$BUILD/rig/l1-console-gicv$RIG_GIC$s.log"
 STUB
 rm -f "$tmp/boots"
 # The x86 boot's output goes to build/rig-x86/, which e2e.sh must make
 rm -rf "$tmp/rig-x86"
-out=$(BUILD=$tmp E2E_BOOT=$tmp/boot E2E_N=1 E2E_BOOTS="3:pci 3:platform 2:pl031 2:platform 3:pl031+threadirqs x86:pci" \
+out=$(BUILD=$tmp E2E_BOOT=$tmp/boot E2E_N=1 E2E_BOOTS="3:pci 3:platform 2:pl031 2:platform 3:pl031+threadirqs 3:platform+kdebug x86:pci" \
       bash "$top/scripts/rig/e2e.sh" 2>&1)
 rc=$?
-if [ $rc -eq 0 ] && [ "$(tr '\n' '|' < "$tmp/boots")" = "arm64 3 0 1|arm64 3 1 1|arm64 2 1 0|arm64 2 1 1|arm64 3 1 0 threadirqs|x86 x86 0 1|" ] &&
+if [ $rc -eq 0 ] && [ "$(tr '\n' '|' < "$tmp/boots")" = "arm64 3 0 1|arm64 3 1 1|arm64 2 1 0|arm64 2 1 1|arm64 3 1 0 threadirqs|arm64 3 1 1 kdebug|x86 x86 0 1|" ] &&
    grep -q '^| GICv3 | ours (forwarding), threadirqs | x-pl031-threadirqs |' <<<"$out" &&
+   grep -q '^| GICv3 | ours (forwarding), debug | x-platform-kdebug |' <<<"$out" &&
    grep -q '^| x86 | .* | x86 | INTx (IOAPIC in KVM) |' <<<"$out" &&
    grep -q '^| GICv2 | ours (forwarding) | x-pl031 |' <<<"$out" &&
    grep -q '^| GICv2 | ours (forwarding) | x-platform |' <<<"$out"; then
-    ok "e2e: GIC:pl031 boots our kernel without edu, +threadirqs with threadirqs; x86:pci boots the x86 rig"
+    ok "e2e: GIC:pl031 boots our kernel without edu, +threadirqs with threadirqs, +kdebug the debug kernel; x86:pci boots the x86 rig"
 else
     bad "e2e: boots run (exit $rc): $(tr '\n' '|' < "$tmp/boots")"
 fi
