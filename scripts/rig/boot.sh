@@ -39,7 +39,7 @@ l0_run() {
         -kernel "$kernel" -initrd "$out/initramfs.gz" -append "$append" \
         > "$log" 2>&1 || rc=$?
     secs=$(( $(date +%s) - start ))
-    grep -a -E '^(RIG|E2E):|^KTEST: (not ok|Bail|# [0-9]+ of)' "$log" | tr -d '\r' || true
+    grep -a -E '^(RIG|E2E):|^KTEST: (not ok|Bail|# [0-9]+ of|# fuzz:)|^KREPORT:' "$log" | tr -d '\r' || true
     [ $rc -eq 0 ] || { tail -20 "$log" >&2; die "L1 did not power off cleanly (exit $rc, ${secs} s)"; }
     grep -aq -E '^(RIG|E2E): FAIL' "$log" && die "the rig's checks failed (${secs} s)"
     grep -aq '^RIG: done' "$log" || die "L1 stopped before its checks finished (${secs} s)"
@@ -111,7 +111,7 @@ if [ "${RIG_PLATFORM:-}" = 1 ]; then
 fi
 "$TOP/scripts/rig/mkinitramfs.sh" "$cache" "$out/initramfs.gz" $ktest
 machine=(-M virt,virtualization=on,gic-version="$gic",iommu=smmuv3
-         -cpu max -smp 2 -m 3G -device edu)
+         -cpu max -smp 2 -m 3G -device edu,addr=2.0)
 append="console=ttyAMA0 rdinit=/init panic=-1 quiet loglevel=4 rig.gic=$gic"
 suffix=
 if [ -n "$e2e" ]; then
@@ -136,7 +136,9 @@ if [ "${RIG_PLATFORM:-}" = 1 ]; then
     # The PL031 has no reset function, which vfio-platform wants by
     # default; and it has no MSI domain, so VFIO cannot call its MSIs
     # isolated (it has no MSIs at all) and must be told that is fine.
+    # (an RCU stall on a loaded TCG host is the host's: 60 s, not 21)
     append+=" rig.platform=1 rig.fwd=1 vfio_platform.reset_required=0 log_buf_len=4M"
+    append+=" rcupdate.rcu_cpu_stall_timeout=60"
     append+=" vfio_iommu_type1.allow_unsafe_interrupts=1"
     suffix=-platform$suffix
     # RIG_EDU=0: the PL031 only, not edu's runs after it (make check's
@@ -146,7 +148,7 @@ if [ "${RIG_PLATFORM:-}" = 1 ]; then
         suffix=${suffix/-platform/-pl031}
     else
         # A second edu, in slot 6: on the root bus its INTA swizzles to
-        # the first's (slot 2) host line, for the API test's shared-line
+        # the first's (slot 2, pinned above) host line, for the API test's shared-line
         # checks, which remove it again before edu's runs
         machine+=(-device edu,addr=6.0)
     fi
@@ -162,6 +164,7 @@ if [ "${RIG_PLATFORM:-}" = 1 ]; then
         suffix+=-kdebug
     fi
 else
+    [ "${RIG_KDEBUG:-}" != 1 ] || die "RIG_KDEBUG=1 needs RIG_PLATFORM=1 (our kernel)"
     kernel=$(ls "$cache"/kernel/boot/vmlinuz-*)
 fi
 

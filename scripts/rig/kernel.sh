@@ -11,15 +11,22 @@
 # and the patched UAPI headers (usr/include, for our test program); prints
 # the Image's path.  --source-deb: only fetch the source package, print
 # its path.  --cached: print the Image's path only if it is built already.
-# --debug (first): the debug kernel (DEBUG_CONFIG on top), cached apart.
+# --debug: the debug kernel (DEBUG_CONFIG on top, each of which must stay
+# on), cached apart.
 set -euo pipefail
 . "$(dirname "$0")/../common.sh"
 
 # shellcheck source=../kernel-common.sh
 . "$(dirname "$0")/../kernel-common.sh"
 
-debug=0
-[ "${1:-}" != --debug ] || { debug=1; shift; }
+debug=0 mode= what=
+for arg; do
+    case $arg in
+    --debug) debug=1 what="debug ";;
+    --source-deb|--cached) mode=$arg;;
+    *) die "unknown argument '$arg'";;
+    esac
+done
 cache=$QIF_CACHE/rig
 mkdir -p "$cache/debs"
 deb=$(ls -t "$cache"/debs/linux-source-6.12_*.deb 2>/dev/null | head -1 || true)
@@ -29,7 +36,7 @@ if [ -z "$deb" ]; then
     deb=$(ls -t "$cache"/debs/linux-source-6.12_*.deb 2>/dev/null | head -1 || true)
     [ -n "$deb" ] || die "apt-get download linux-source-6.12 failed"
 fi
-if [ "${1:-}" = --source-deb ]; then
+if [ "$mode" = --source-deb ]; then
     echo "$deb"
     exit 0
 fi
@@ -42,11 +49,11 @@ if [ -f "$out/Image" ]; then
     echo "$out/Image"
     exit 0
 fi
-[ "${1:-}" != --cached ] || exit 1
+[ "$mode" != --cached ] || exit 1
 
 # Only a build needs the tools: the series checks need just the source.
 need_tools aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu flex:flex bison:bison bc:bc
-note "building the L1 kernel (linux-source-6.12 $ver, ${#patches[@]} patches, ${#CONFIG[@]} options) in $out"
+note "building the L1 ${what}kernel (linux-source-6.12 $ver, ${#patches[@]} patches, ${#CONFIG[@]} options) in $out"
 rm -rf "$out.tmp"
 mkdir -p "$out.tmp"
 dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards './usr/src/linux-source-6.12.tar.xz' |
@@ -56,6 +63,12 @@ dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards './usr/src/linux-source-6.1
 kernel_make "$out.tmp"
 k=("${KMAKE[@]}")
 kernel_config "$out.tmp"
+if [ $debug = 1 ]; then     # a debug kernel without its checks is no debug kernel
+    for opt in "${DEBUG_CONFIG[@]}"; do
+        grep -qx "CONFIG_$opt=y" "$out.tmp/.config" ||
+            die "debug kernel: CONFIG_$opt did not stay on"
+    done
+fi
 "${k[@]}" -j"${JOBS:-$(nproc)}" Image > "$out.tmp/build.log" 2>&1 ||
     { tail -30 "$out.tmp/build.log" >&2; die "L1 kernel build failed"; }
 "${k[@]}" headers >> "$out.tmp/build.log" 2>&1 ||

@@ -173,3 +173,43 @@ if [ $? -ne 0 ] && grep -q "E2E_BOOTS: '3:edu' is not" <<<"$out"; then
 else
     bad "e2e: unknown boot accepted: $(tail -1 <<<"$out")"
 fi
+
+# l1-init's kernel report pattern: each kind of report a debug kernel
+# prints is caught (lockdep's headings all start "WARNING:"), a clean
+# boot's lines are not
+pat=$(sed -n "s/^KREPORT='\(.*\)'$/\1/p" "$top/scripts/rig/l1-init")
+missed= caught=
+while IFS= read -r line; do
+    grep -qE "$pat" <<<"$line" || missed+="[$line] "
+done <<'LINES'
+WARNING: CPU: 1 PID: 212 at arch/arm64/kvm/vgic/vgic.c:700 kvm_vgic_unforward_spi+0x1c/0x2a0
+WARNING: possible circular locking dependency detected
+WARNING: HARDIRQ-safe -> HARDIRQ-unsafe lock order detected
+WARNING: possible irq lock inversion dependency detected
+WARNING: bad unlock balance detected!
+WARNING: suspicious RCU usage
+BUG: sleeping function called from invalid context at kernel/locking/mutex.c:585
+BUG: KASAN: slab-use-after-free in kvm_vfio_fwd_free+0x30/0x90
+[   12.345678] BUG: KASAN: slab-out-of-bounds in vfio_intx_handler+0x40/0x100
+ODEBUG: free active (active state 0) object: ffff000012345678 object type: work_struct
+irq 20: nobody cared (try booting with the "irqpoll" option)
+rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:
+rcu: INFO: rcu_preempt self-detected stall on CPU
+Unable to handle kernel NULL pointer dereference at virtual address 0000000000000010
+kmemleak: Kernel memory leak detector disabled
+LINES
+while IFS= read -r line; do
+    ! grep -qE "$pat" <<<"$line" || caught+="[$line] "
+done <<'LINES'
+vfio-pci 0000:00:02.0: enabling device (0000 -> 0002)
+kvm [1]: VHE mode initialized successfully
+KernelAddressSanitizer initialized (generic)
+Lock dependency validator: Copyright (c) 2006 Red Hat, Inc., Ingo Molnar
+kmemleak: Automatic memory scanning thread ended
+pl031 9010000.pl031: rtc core: registered pl031 as rtc0
+LINES
+if [ -n "$pat" ] && [ -z "$missed" ] && [ -z "$caught" ]; then
+    ok "l1-init: the kernel report pattern catches each report kind, not a clean boot's lines"
+else
+    bad "l1-init: report pattern '${pat:-none found}' missed: $missed; caught: $caught"
+fi
