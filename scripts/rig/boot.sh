@@ -11,7 +11,7 @@
 # forwarding series) with L0's PL031 made passable (scripts/rig/dtb.sh),
 # runs our kernel API test and checks vfio-platform, then forwarded edu
 # INTx (RIG_EDU=0: not edu; RIG_KDEBUG=1: our debug kernel, kernel.sh
-# --debug, and twice the time).  RIG_BENCH=ROUNDS: the runs of make bench instead; RIG_STRESS=K:
+# --debug, and four times the time).  RIG_BENCH=ROUNDS: the runs of make bench instead; RIG_STRESS=K:
 # the hot-unplug lifecycle run K times instead (RIG_UNPLUG_WAIT=irq: with
 # the wait that raced, to reproduce it; RIG_QEMU_TRACE=P1+P2: QEMU trace
 # events shown with each run); RIG_SHORT=1: make check's shorter set of
@@ -95,7 +95,8 @@ ktest=
 if [ "${RIG_PLATFORM:-}" = 1 ]; then
     if [ "${RIG_KDEBUG:-}" = 1 ]; then
         kernel=$("$TOP/scripts/rig/kernel.sh" --debug)
-        RIG_TIMEOUT=${RIG_TIMEOUT:-$(( 2 * (${e2e:+1500 +} 300) ))}
+        # its L2 runs go at about a quarter of the normal boot's pace
+        RIG_TIMEOUT=${RIG_TIMEOUT:-$(( 4 * (${e2e:+1500 +} 300) ))}
     else
         kernel=$("$TOP/scripts/rig/kernel.sh")
     fi
