@@ -17,7 +17,6 @@ tree=$BUILD/kernel-bisect
 kernel_git_tree "$deb" "$tree"
 git_q=(git -C "$tree" -c user.name=check -c user.email=check@invalid)
 kernel_config "$tree"
-kernel_make "$tree"
 k=("${KMAKE[@]}")
 
 n=0 failed=()

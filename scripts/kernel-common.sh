@@ -38,8 +38,8 @@ kernel_make() {
            CC="ccache aarch64-linux-gnu-gcc")
 }
 
-# kernel_config DIR: write DIR/.config; warns of an option that did not
-# stay on (a dependency missing)
+# kernel_config DIR: write DIR/.config, and KMAKE (kernel_make) for DIR;
+# warns of an option that did not stay on (a dependency missing)
 kernel_config() {
     local k opt
     kernel_make "$1"

@@ -347,6 +347,18 @@ static long vfio_host_irqs_since(long before)
 	return before < 0 ? -1 : vfio_host_irqs() - before;
 }
 
+/*
+ * The device raises its interrupt (a check of its own): the host IRQs
+ * VFIO took for it, as vfio_host_irqs_since() counts them.
+ */
+static long device_raise_counted(void)
+{
+	long before = vfio_host_irqs();
+
+	check(before >= 0 && device_raise() == 0, "device raises its interrupt");
+	return vfio_host_irqs_since(before);
+}
+
 static int sysfs_write(const char *path, const char *val)
 {
 	int fd = open(path, O_WRONLY);
@@ -551,14 +563,12 @@ static int file_op(uint64_t attr, int fd)
 /* What a failed delivery check shows: the vgic's SPI, PCI command/status */
 static void dump_state(int vm)
 {
-	char spi[16] = "";
+	char spi[16] = "", line[512];
 	uint32_t cs = 0;
+	FILE *f;
 
 	spi_state(vm, SPI, spi);
 	printf("# SPI %d: pending, line, active, enabled, HW: %.5s\n", SPI, spi);
-	char line[512];
-	FILE *f;
-
 	if (pci && !dev_rw(VFIO_PCI_CONFIG_REGION_INDEX, 4, &cs, 4, false))
 		printf("# PCI command %#x status %#x\n", cs & 0xffff, cs >> 16);
 	f = fopen("/proc/interrupts", "r");
@@ -591,6 +601,14 @@ static uint32_t rnd_or(uint32_t usual)
 	default:
 		return usual;
 	}
+}
+
+/* The TAP plan and tally, last; the exit status */
+static int tap_end(void)
+{
+	printf("1..%d\n", tests);
+	printf("# %d of %d failed\n", failures, tests);
+	return failures ? 1 : 0;
 }
 
 #define CHECK_ERR(expr, err, what) do {					\
@@ -773,9 +791,7 @@ static int fuzz(long n, uint64_t seed, const char *grp, const char *dev)
 		irqfd(vm, trigger, GSI, -1, true);
 	unmask_irq(irq_index);
 	CHECK_ERR(forward(GSI), 0, "FORWARD after the fuzz");
-	irqs = vfio_host_irqs();
-	check(irqs >= 0 && device_raise() == 0, "device raises its interrupt");
-	irqs = vfio_host_irqs_since(irqs);
+	irqs = device_raise_counted();
 	check(irqs == 1, "forwarded IRQ taken once (%ld times)", irqs);
 	if (irqs != 1)
 		dump_state(vm);
@@ -785,9 +801,7 @@ static int fuzz(long n, uint64_t seed, const char *grp, const char *dev)
 	close(kvm_vfio);
 	close_vm(vm);
 	free(req);
-	printf("1..%d\n", tests);
-	printf("# %d of %d failed\n", failures, tests);
-	return failures ? 1 : 0;
+	return tap_end();
 }
 
 /* An integer from sysfs, or -1 */
@@ -858,9 +872,7 @@ static int shared(const char *grp, const char *dev, const char *grp2,
 	CHECK_ERR(clear_trigger(0), 0, "INTx disabled");
 	close(kvm_vfio);
 	close_vm(vm);
-	printf("1..%d\n", tests);
-	printf("# %d of %d failed\n", failures, tests);
-	return failures ? 1 : 0;
+	return tap_end();
 }
 
 int main(int argc, char **argv)
@@ -868,16 +880,13 @@ int main(int argc, char **argv)
 	struct kvm_create_device kv = { .type = KVM_DEV_TYPE_VFIO };
 	struct timespec settle = { .tv_nsec = 100 * 1000 * 1000 };
 	int vm, trigger, other, resample, unmask;
-	char spi[16];
+	char spi[16], path[96];
+	struct timespec now;
+	long irqs, fuzz_n = 0;
+	uint64_t seed;
 	uint32_t cfg;
-	char path[96];
 	bool unbound;
 	pid_t child;
-	long irqs;
-
-	struct timespec now;
-	long fuzz_n = 0;
-	uint64_t seed;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	seed = now.tv_nsec ^ (uint64_t)getpid() << 32;
@@ -1051,9 +1060,7 @@ int main(int argc, char **argv)
 	 * stays active.  Masked for a thread (threadirqs) it would be
 	 * deactivated and fire again while the line stays up.
 	 */
-	irqs = vfio_host_irqs();
-	check(irqs >= 0 && device_raise() == 0, "device raises its interrupt");
-	irqs = vfio_host_irqs_since(irqs);
+	irqs = device_raise_counted();
 	check(irqs == 1,
 	      "forwarded IRQ taken once with no guest to EOI it (%ld times)",
 	      irqs);
@@ -1158,7 +1165,5 @@ int main(int argc, char **argv)
 		 pci ? "pci" : "platform");
 	check(unbound && !sysfs_write(path, argv[2]),
 	      "the device is bound again (its driver_override)");
-	printf("1..%d\n", tests);
-	printf("# %d of %d failed\n", failures, tests);
-	return failures ? 1 : 0;
+	return tap_end();
 }

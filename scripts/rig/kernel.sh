@@ -60,9 +60,8 @@ dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards './usr/src/linux-source-6.1
     tar -xJ -C "$out.tmp" --strip-components=1
 (cd "$out.tmp" && git apply "${patches[@]}") ||
     die "kernel/patches/ does not apply to linux-source-6.12 $ver"
-kernel_make "$out.tmp"
-k=("${KMAKE[@]}")
 kernel_config "$out.tmp"
+k=("${KMAKE[@]}")
 if [ $debug = 1 ]; then     # a debug kernel without its checks is no debug kernel
     for opt in "${DEBUG_CONFIG[@]}"; do
         grep -qx "CONFIG_$opt=y" "$out.tmp/.config" ||
