@@ -21,7 +21,7 @@ check_step "upstream suites" "$TOP/scripts/check-upstream.sh"
 # Short, for CI's budget (README): 200 interrupts per run; Debian's L1
 # kernel (the released kernel's fallback) on GICv3 only; on GICv2 our
 # kernel with the PL031 only (edu's forwarded runs and lifecycle runs on
-# GICv3); route churn for the PL031 only (E2E_SHORT).  make e2e and
+# GICv3); the shorter sets of E2E_SHORT (scripts/rig/e2e.sh).  make e2e and
 # make check-full: 1000, every boot whole, and the x86 rig (not here yet:
 # its time in CI's budget is not measured).
 full=${QIF_CHECK_FULL:-0}

@@ -39,6 +39,14 @@ need_tools() {
 # ccache from Debian, shared by every clone: source and build dir are
 # siblings (../src), so with paths relative to their parent, CI's fresh
 # clones and the baseline tree hit the same cache entries.
+# upstream_excluded: the upstream tests not run, as "name<TAB>reason"
+# lines: tests/baseline/excluded.tsv, and unless QIF_CHECK_FULL=1 (make
+# check-full) tests/baseline/full-only.tsv
+upstream_excluded() {
+    cat "$TOP/tests/baseline/excluded.tsv"
+    [ "${QIF_CHECK_FULL:-0}" = 1 ] || cat "$TOP/tests/baseline/full-only.tsv"
+}
+
 use_ccache() {
     command -v ccache >/dev/null || die "ccache missing; run scripts/setup-deps.sh"
     [ "$(dirname "$SRC")" = "$(dirname "$OBJ")" ] || die "QIF_SRC and QIF_OBJ must be siblings"

@@ -132,6 +132,7 @@ fi
 cat > "$tmp/boot" <<'STUB'
 #!/bin/bash
 echo "${RIG_ARCH:-unset} $RIG_GIC $RIG_PLATFORM ${RIG_EDU:-unset}${RIG_THREADIRQS:+ threadirqs}${RIG_KDEBUG:+ kdebug}" >> "$BUILD/boots"
+echo "short=${RIG_SHORT:-} selftest=${RIG_SELFTEST:-}" >> "$BUILD/sets"
 if [ "$RIG_ARCH" = x86 ]; then
     echo "E2E: ok host=x86 irqchip=on dev=x86 kind=intx mode=off requested=1 delivered=1 lost=0" \
         > "$BUILD/rig-x86/l1-console.log"
@@ -160,6 +161,19 @@ if [ $rc -eq 0 ] && [ "$(tr '\n' '|' < "$tmp/boots")" = "arm64 3 0 1|arm64 3 1 1
     ok "e2e: GIC:pl031 boots our kernel without edu, +threadirqs with threadirqs, +kdebug the debug kernel; x86:pci boots the x86 rig"
 else
     bad "e2e: boots run (exit $rc): $(tr '\n' '|' < "$tmp/boots")"
+fi
+# make check's short sets: rig.short=1, and 2 with no self-test for a
+# PL031-only boot; the debug kernel's boot is short in make e2e too
+rm -f "$tmp/sets"
+BUILD=$tmp E2E_BOOT=$tmp/boot E2E_N=1 E2E_SHORT=1 E2E_BOOTS="3:pci 3:platform 2:pl031+threadirqs" \
+    bash "$top/scripts/rig/e2e.sh" >/dev/null 2>&1
+BUILD=$tmp E2E_BOOT=$tmp/boot E2E_N=1 E2E_BOOTS="3:platform 3:platform+kdebug 2:pl031" \
+    bash "$top/scripts/rig/e2e.sh" >/dev/null 2>&1
+got=$(tr '\n' '|' < "$tmp/sets")
+if [ "$got" = "short=1 selftest=1|short=1 selftest=1|short=2 selftest=0|short= selftest=1|short=1 selftest=1|short= selftest=1|" ]; then
+    ok "e2e: E2E_SHORT=1 asks for the short set, the PL031-only boot's shorter one without self-test"
+else
+    bad "e2e: short sets asked for: $got"
 fi
 out=$(BUILD=$tmp E2E_BOOT=$tmp/boot E2E_BOOTS="x86:pci x86:full" bash "$top/scripts/rig/e2e.sh" 2>&1)
 if [ $? -ne 0 ] && grep -q "x86:pci and x86:full are one boot" <<<"$out"; then
