@@ -22,8 +22,9 @@ if [ ! -e "$B/src/.git" ]; then
 fi
 
 # Code only an arm64 host compiles (the KVM GIC models) is built by the
-# rig's cross build too, once the rig has set it up; QIF_BISECT_CROSS=0
-# skips it.
+# rig's cross build too, once the rig has set it up, at each commit that
+# changes such code or what it includes (arm_cross_needed) and at the
+# last; QIF_BISECT_CROSS=0 skips it.
 cross=0 what=""
 if [ "${QIF_BISECT_CROSS:-1}" = 1 ]; then
     if command -v aarch64-linux-gnu-gcc >/dev/null && [ -f "$QIF_CACHE/rig/sysroot/.done" ]; then
@@ -32,18 +33,29 @@ if [ "${QIF_BISECT_CROSS:-1}" = 1 ]; then
         note "not cross-building for an arm64 host: run 'make rig' once to set it up"
     fi
 fi
+# arm_cross_needed COMMIT: it changes a file that only an arm64 host
+# compiles (KVM's GIC models, target/arm's KVM code), or one such a file
+# may include (a header, linux-headers/, accel/kvm/)
+arm_cross_needed() {
+    git -C "$SRC" diff --name-only "$1^" "$1" |
+        grep -qE '^(hw/intc/arm_gic.*kvm|target/arm/|accel/kvm/|linux-headers/|include/)|\.h$'
+}
 n=0 total=$(wc -w <<<"$commits") failed=()
 for c in $commits; do
     n=$((n + 1))
     subject=$(git -C "$SRC" log -1 --format=%s "$c")
     git -C "$B/src" checkout -q --detach "$c"
     start=$(date +%s)
+    this=$cross what_this=$what
+    if [ "$cross" = 1 ] && [ "$n" -lt "$total" ] && ! arm_cross_needed "$c"; then
+        this=0 what_this=" (x86 host; nothing only an arm64 host compiles changed)"
+    fi
     if QIF_SRC=$B/src QIF_OBJ=$B/qemu "$TOP/scripts/build.sh" > "$B/build-$n.log" 2>&1 &&
-       { [ "$cross" = 0 ] ||
+       { [ "$this" = 0 ] ||
          QIF_SRC=$B/src QIF_OBJ=$B/qemu QIF_CROSS_OBJ=$B/rig/qemu-aarch64 \
              QIF_CROSS_TARGETS=qemu-system-aarch64 \
              "$TOP/scripts/rig/cross-qemu.sh" >> "$B/build-$n.log" 2>&1; }; then
-        echo "check-bisect: $n/$total builds$what ($(( $(date +%s) - start )) s): $subject"
+        echo "check-bisect: $n/$total builds$what_this ($(( $(date +%s) - start )) s): $subject"
     else
         echo "check-bisect: $n/$total FAILS to build: $subject"
         grep -m5 -E "error:|FAILED:" "$B/build-$n.log" | sed 's/^/    /'

@@ -117,18 +117,24 @@ if [ -n "$have_qemu" ]; then
     busybox_root "$root" mkfifo wc sort kill awk usleep date tail hexdump chroot
 fi
 
-# The L2 guest for the end-to-end runs (scripts/rig/l1-e2e): the same
-# kernel, and an initramfs with edu_irq.ko (scripts/rig/edu-irq.sh).
+# The L2 guest for the end-to-end runs (scripts/rig/l1-e2e): an initramfs
+# with edu_irq.ko.  On arm64 our small L2 kernel and its own edu_irq.ko
+# (scripts/rig/l2-kernel.sh); on x86 L1's kernel and module.  L1 gets
+# the module built for its own kernel (scripts/rig/edu-irq.sh).
 if [ -f "$ko" ] && [ -n "$have_qemu" ]; then
-    l2=$root/opt/l2/root
+    l2=$root/opt/l2/root l2ko=$ko l2image=$(ls "$kdir"/boot/vmlinuz-*)
+    if [ -z "$x86" ]; then
+        l2k=$("$TOP/scripts/rig/l2-kernel.sh")
+        l2ko=$l2k/edu_irq.ko l2image=$l2k/Image
+    fi
     busybox_root "$l2" sh mount echo cat grep insmod dmesg sleep poweroff tr
     install -m 755 "$TOP/scripts/rig/l2-init" "$l2/init"
-    cp "$ko" "$l2/"
+    cp "$l2ko" "$l2/edu_irq.ko"
     cp "$ko" "$root/opt/"
     busybox_root "$root" rmmod
     (cd "$l2" && find . | cpio -o -H newc --quiet | gzip -1) > "$root/opt/l2/initramfs.gz"
     rm -rf "$l2"
-    cp "$(ls "$kdir"/boot/vmlinuz-*)" "$root/opt/l2/Image"
+    cp "$l2image" "$root/opt/l2/Image"
     install -m 755 "$TOP/scripts/rig/l1-e2e" "$root/opt/qemu/e2e"
 fi
 
