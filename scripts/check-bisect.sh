@@ -33,12 +33,13 @@ if [ "${QIF_BISECT_CROSS:-1}" = 1 ]; then
         note "not cross-building for an arm64 host: run 'make rig' once to set it up"
     fi
 fi
-# arm_cross_needed COMMIT: it changes a file that only an arm64 host
-# compiles (KVM's GIC models, target/arm's KVM code), or one such a file
-# may include (a header, linux-headers/, accel/kvm/)
+# arm_cross_needed COMMIT: COMMIT changes what only an arm64 host
+# compiles (arm_host_build_files), or the list of files it changes cannot
+# be read (in doubt, build)
 arm_cross_needed() {
-    git -C "$SRC" diff --name-only "$1^" "$1" |
-        grep -qE '^(hw/intc/arm_gic.*kvm|target/arm/|accel/kvm/|linux-headers/|include/)|\.h$'
+    local files
+    files=$(git -C "$SRC" diff --name-only "$1^" "$1") || return 0
+    arm_host_build_files <<<"$files"
 }
 n=0 total=$(wc -w <<<"$commits") failed=()
 for c in $commits; do

@@ -39,14 +39,6 @@ need_tools() {
 # ccache from Debian, shared by every clone: source and build dir are
 # siblings (../src), so with paths relative to their parent, CI's fresh
 # clones and the baseline tree hit the same cache entries.
-# upstream_excluded: the upstream tests not run, as "name<TAB>reason"
-# lines: tests/baseline/excluded.tsv, and unless QIF_CHECK_FULL=1 (make
-# check-full) tests/baseline/full-only.tsv
-upstream_excluded() {
-    cat "$TOP/tests/baseline/excluded.tsv"
-    [ "${QIF_CHECK_FULL:-0}" = 1 ] || cat "$TOP/tests/baseline/full-only.tsv"
-}
-
 use_ccache() {
     command -v ccache >/dev/null || die "ccache missing; run scripts/setup-deps.sh"
     [ "$(dirname "$SRC")" = "$(dirname "$OBJ")" ] || die "QIF_SRC and QIF_OBJ must be siblings"
@@ -68,6 +60,23 @@ KVM_HIDE='f=$(mktemp) || exit 125
     trap "rm -f \"\$f\"" EXIT
     mount --bind "$f" /dev/kvm && mount -o remount,bind,ro /dev/kvm || exit 125
     [ $# -eq 0 ] || "$@"'
+
+# arm_host_build_files < FILES: whether one of the source paths read
+# (one a line) is a file that only an arm64 host compiles (KVM's GIC
+# models, target/arm's KVM code), one such a file may include or be
+# generated from (a header, linux-headers/, accel/kvm/, trace-events,
+# qapi/), or the build's own (meson.build, Kconfig, configs/)
+arm_host_build_files() {
+    grep -qE '^(hw/intc/arm_gic.*kvm|target/arm/|accel/kvm/|linux-headers/|include/|qapi/|configs/)|\.h$|(^|/)(meson\.build|Kconfig[^/]*|trace-events)$'
+}
+
+# upstream_excluded: the upstream tests not run, as "name<TAB>reason"
+# lines: tests/baseline/excluded.tsv, and unless QIF_CHECK_FULL=1 (make
+# check-full) tests/baseline/full-only.tsv
+upstream_excluded() {
+    cat "$TOP/tests/baseline/excluded.tsv"
+    [ "${QIF_CHECK_FULL:-0}" = 1 ] || cat "$TOP/tests/baseline/full-only.tsv"
+}
 
 # kvm_hide_state: "hidden" (without_kvm hides it), "kept" (no /dev/kvm, or
 # QIF_UPSTREAM_KVM=1) or "cannot" (needs root and mount namespaces).

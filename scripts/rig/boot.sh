@@ -14,8 +14,8 @@
 # --debug, and four times the time).  RIG_BENCH=ROUNDS: the runs of make bench instead; RIG_STRESS=K:
 # the hot-unplug lifecycle run K times instead (RIG_UNPLUG_WAIT=irq: with
 # the wait that raced, to reproduce it; RIG_QEMU_TRACE=P1+P2: QEMU trace
-# events shown with each run); RIG_SHORT=1 or 2: make check's shorter sets
-# of end-to-end runs (scripts/rig/l1-e2e); RIG_UPSTREAM_QEMU=BINARY (with
+# events shown with each run); RIG_SHORT=1, 2 or 3: shorter sets of
+# end-to-end runs (scripts/rig/l1-e2e); RIG_UPSTREAM_QEMU=BINARY (with
 # RIG_STRACE_ROOT): the traced x-forward=off runs of make off-compare
 # instead.  Console log:
 # build/rig/l1-console-gicv$RIG_GIC[-platform][-bench|-stress|-offcmp].log.
@@ -117,7 +117,11 @@ append="console=ttyAMA0 rdinit=/init panic=-1 quiet loglevel=4 rig.gic=$gic"
 suffix=
 if [ -n "$e2e" ]; then
     append+=" rig.e2e=$e2e rig.selftest=${RIG_SELFTEST:-0}"
-    case ${RIG_SHORT:-} in 1|2) append+=" rig.short=$RIG_SHORT";; esac
+    case ${RIG_SHORT:-} in
+    '') ;;
+    1|2|3) append+=" rig.short=$RIG_SHORT";;
+    *) die "RIG_SHORT=$RIG_SHORT: not 1, 2 or 3";;
+    esac
     if [ -n "${RIG_BENCH:-}" ]; then     # scripts/rig/bench.sh
         append+=" rig.bench=$RIG_BENCH"
         suffix=-bench

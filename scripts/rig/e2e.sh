@@ -17,11 +17,11 @@
 #             L1 kernel (KASAN, lockdep, kmemleak: kernel.sh --debug); x86:pci: the x86 rig, Debian 12's kernel and edu,
 #             L2's IOAPIC in KVM and then in QEMU; x86:full: that and
 #             the lifecycle runs)
-#   E2E_SHORT=1  make check's shorter set (scripts/rig/l1-e2e's rig.short):
-#             route churn for the PL031 only, the fallback path's reset
-#             and the runs after a kill but the last left out; a PL031-only
-#             boot, which repeats the PL031 under other conditions, also
-#             without its userspace run and the loss check's self-test
+#   E2E_SHORT=1  make check's shorter sets (scripts/rig/l1-e2e's
+#             rig.short=2, and 3 for a PL031-only boot, which repeats the
+#             PL031 under other conditions and also leaves out the loss
+#             check's self-test); without it the debug kernel's boot runs
+#             rig.short=1 (no churn runs), the others every run
 #   E2E_REPORT_ONLY=1  only print the table of the last runs' logs
 #   E2E_BOOT  the boot script (default scripts/rig/boot.sh; the tests'
 #             stand-in, with which nothing is built)
@@ -86,9 +86,12 @@ if [ "${E2E_REPORT_ONLY:-}" != 1 ]; then
         # boot fails
         # The debug kernel's worth is its log, not 1000-interrupt figures:
         # the short set
-        short=${E2E_SHORT:-$kdebug} selftest=1
-        if [ "$short" = 1 ] && [ "$platform$edu" = 10 ]; then
-            short=2 selftest=0
+        short= selftest=1
+        if [ "${E2E_SHORT:-}" = 1 ]; then
+            short=2
+            [ "$platform$edu" != 10 ] || short=3 selftest=0
+        elif [ -n "$kdebug" ]; then
+            short=1
         fi
         RIG_ARCH=$arch RIG_THREADIRQS=$threaded RIG_KDEBUG=$kdebug RIG_LIFECYCLE=$lifecycle RIG_SHORT=$short RIG_PLATFORM=$platform RIG_EDU=$edu RIG_GIC=$gic RIG_E2E=$n RIG_SELFTEST=$selftest \
             "${E2E_BOOT:-$TOP/scripts/rig/boot.sh}" 2>&1 | tee "$(boot_out "$boot")" ||

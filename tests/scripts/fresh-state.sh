@@ -95,7 +95,8 @@ if [ "${QIF_NO_E2E:-}" = 1 ]; then
 elif [ "$(id -u)" != 0 ]; then
     skipped "the rig's scripts: they install as root only"
 elif [ ! -x "$BUILD/rig/qemu-aarch64/qemu-system-aarch64" ] ||
-     ! "$TOP/scripts/rig/kernel.sh" --cached >/dev/null 2>&1; then
+     ! "$TOP/scripts/rig/kernel.sh" --cached >/dev/null 2>&1 ||
+     ! "$TOP/scripts/rig/l2-kernel.sh" --cached >/dev/null 2>&1; then
     skipped "the rig's scripts: the rig was not built (its step failed or did not run)"
 else
     # The stand-in must be able to fail: a command that runs a hidden tool
