@@ -14,8 +14,8 @@ note "building test binaries"
 ninja -j"${JOBS:-$(nproc)}" >"$OBJ/meson-logs/qif-test-build.log" 2>&1 \
     || { tail -30 "$OBJ/meson-logs/qif-test-build.log" >&2; die "building tests failed"; }
 note "running meson suites unit, qtest-aarch64, qtest-x86_64 (log: $OBJ/meson-logs/qif-upstream.txt)"
-# The tests in tests/baseline/excluded.tsv, and but for make check-full
-# those in full-only.tsv (each with its reason), are not run at all.
+# The tests in tests/baseline/excluded.tsv, and (except in make
+# check-full) those in full-only.tsv, each with its reason, are not run.
 mapfile -t run < <(meson test --list --suite unit --suite qtest-aarch64 --suite qtest-x86_64 \
     2>/dev/null | grep ' / ' | grep -vxF -f <(upstream_excluded | grep -v '^#' | cut -f1) \
     | sed 's|^.* / ||')
