@@ -29,6 +29,24 @@ L2_CONFIG=(
     SMP MODULES MODULE_UNLOAD MULTIUSER FUTEX POSIX_TIMERS HIGH_RES_TIMERS
 )
 
+# l2_initramfs BUSYBOX KO OUT: the rig's L2 initramfs, made the same for
+# the rigs (mkinitramfs.sh) and for the L2 kernel's check (l2-kernel.sh):
+# BUSYBOX, scripts/rig/l2-init as /init and KO as /edu_irq.ko, a gzip'd
+# cpio in OUT
+l2_initramfs() {
+    local root app
+    root=$(mktemp -d)
+    mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,mnt,lib/modules}
+    cp "$1" "$root/bin/busybox"
+    for app in sh mount echo cat grep insmod dmesg sleep poweroff tr; do
+        ln -sf busybox "$root/bin/$app"
+    done
+    install -m 755 "$TOP/scripts/rig/l2-init" "$root/init"
+    cp "$2" "$root/edu_irq.ko"
+    (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$3"
+    rm -rf "$root"
+}
+
 # The debug kernel's options on top (kernel.sh --debug; the rig's
 # +kdebug boots): memory errors, locking, sleeping in atomic context,
 # object lifetimes (work items, timers) and leaks are reported in L1's log.

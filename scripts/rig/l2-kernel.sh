@@ -68,15 +68,7 @@ cp "$mod/Kbuild" "$mod/edu_irq.c" "$tree/edu-irq/"
 # rig's L2 has them
 [ -x "$OBJ/qemu-system-aarch64" ] || die "$OBJ/qemu-system-aarch64 is not built (make): the L2 kernel is checked with it"
 need_tools cpio:cpio
-root=$tree/l2-root
-mkdir -p "$root"/{bin,dev,proc,sys}
-cp "$QIF_CACHE/rig/busybox/bin/busybox" "$root/bin/"
-for app in sh mount echo cat grep insmod dmesg sleep poweroff tr; do
-    ln -sf busybox "$root/bin/$app"
-done
-install -m 755 "$TOP/scripts/rig/l2-init" "$root/init"
-cp "$tree/edu-irq/edu_irq.ko" "$root/"
-(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$tree/l2-initramfs.gz"
+l2_initramfs "$QIF_CACHE/rig/busybox/bin/busybox" "$tree/edu-irq/edu_irq.ko" "$tree/l2-initramfs.gz"
 for check in "3 0" "3 1" "3 1 e2e.move=4" "2 0" "2 1"; do
     set -- $check
     kind=intx

@@ -9,6 +9,8 @@
 # own root, shared into L1 over 9p (nothing of QEMU's is copied in).
 set -euo pipefail
 . "$(dirname "$0")/../common.sh"
+# shellcheck source=../kernel-common.sh
+. "$(dirname "$0")/../kernel-common.sh"
 
 cache=$1 out=$2 ktest=${3:-}
 kdir=$(readlink -f "$cache/kernel")
@@ -122,18 +124,15 @@ fi
 # (scripts/rig/l2-kernel.sh); on x86 L1's kernel and module.  L1 gets
 # the module built for its own kernel (scripts/rig/edu-irq.sh).
 if [ -f "$ko" ] && [ -n "$have_qemu" ]; then
-    l2=$root/opt/l2/root l2ko=$ko l2image=$(ls "$kdir"/boot/vmlinuz-*)
+    l2ko=$ko l2image=$(ls "$kdir"/boot/vmlinuz-*)
     if [ -z "$x86" ]; then
         l2k=$("$TOP/scripts/rig/l2-kernel.sh")
         l2ko=$l2k/edu_irq.ko l2image=$l2k/Image
     fi
-    busybox_root "$l2" sh mount echo cat grep insmod dmesg sleep poweroff tr
-    install -m 755 "$TOP/scripts/rig/l2-init" "$l2/init"
-    cp "$l2ko" "$l2/edu_irq.ko"
+    mkdir -p "$root/opt/l2"
+    l2_initramfs "$cache/busybox/bin/busybox" "$l2ko" "$root/opt/l2/initramfs.gz"
     cp "$ko" "$root/opt/"
     busybox_root "$root" rmmod
-    (cd "$l2" && find . | cpio -o -H newc --quiet | gzip -1) > "$root/opt/l2/initramfs.gz"
-    rm -rf "$l2"
     cp "$l2image" "$root/opt/l2/Image"
     install -m 755 "$TOP/scripts/rig/l1-e2e" "$root/opt/qemu/e2e"
 fi
