@@ -1,9 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Shared by the scripts that handle the reference kernel series (sourced
-# after common.sh, not run): the rig's L1 kernel configuration
-# (allnoconfig plus the options below, everything built in) and Debian's
-# source as a git tree.
+# after common.sh, not run): the rig's kernel configuration (allnoconfig
+# plus the options below, everything built in) and Debian's source as a
+# git tree.
 
+# The rig's kernel (scripts/rig/kernel.sh), L1's and L2's: the host's
+# KVM, VFIO and SMMUv3, and what an L2 on QEMU's virt machine needs to
+# run edu_irq.ko on a passed-through edu (INTx, MSI through the ITS or
+# GICv2m, PCIe hotplug for the unplug runs) or PL031.
 CONFIG=(
     PRINTK TTY ARM_AMBA SERIAL_AMBA_PL011 SERIAL_AMBA_PL011_CONSOLE
     BLK_DEV_INITRD RD_GZIP DEVTMPFS DEVTMPFS_MOUNT PROC_FS SYSFS TMPFS
@@ -13,24 +17,11 @@ CONFIG=(
     VFIO_CONTAINER IOMMU_SUPPORT ARM_SMMU_V3 EVENTFD FUTEX EPOLL SIGNALFD
     TIMERFD SHMEM AIO POSIX_TIMERS FILE_LOCKING DEBUG_FS FTRACE KPROBES
     KPROBE_EVENTS NET UNIX PROC_SYSCTL HIGH_RES_TIMERS MULTIUSER EXPERT
-    ARM_ARCH_TIMER
-)
-
-# The rig's L2 guest kernel (scripts/rig/l2-kernel.sh): what an L2 on
-# QEMU's virt machine needs to run edu_irq.ko on a passed-through edu
-# (INTx, MSI through the ITS or GICv2m, PCIe hotplug for the unplug runs)
-# or PL031, and nothing else: it boots in a fraction of the time Debian's
-# kernel takes, and every end-to-end run boots it.
-L2_CONFIG=(
-    PRINTK TTY ARM_AMBA SERIAL_AMBA_PL011 SERIAL_AMBA_PL011_CONSOLE
-    BLK_DEV_INITRD RD_GZIP DEVTMPFS PROC_FS SYSFS BINFMT_ELF BINFMT_SCRIPT
-    ARM_GIC ARM_GIC_V3 ARM_GIC_V3_ITS ARM_GIC_V2M ARM_ARCH_TIMER
-    PCI PCI_HOST_GENERIC PCIEPORTBUS HOTPLUG_PCI HOTPLUG_PCI_PCIE PCI_MSI
-    SMP MODULES MODULE_UNLOAD MULTIUSER FUTEX POSIX_TIMERS HIGH_RES_TIMERS
+    ARM_ARCH_TIMER ARM_GIC_V2M HOTPLUG_PCI HOTPLUG_PCI_PCIE MODULES MODULE_UNLOAD
 )
 
 # l2_initramfs BUSYBOX KO OUT: the rig's L2 initramfs, made the same for
-# the rigs (mkinitramfs.sh) and for the L2 kernel's check (l2-kernel.sh):
+# the rigs (mkinitramfs.sh) and for the kernel's L2 check (kernel.sh --l2):
 # BUSYBOX, scripts/rig/l2-init as /init and KO as /edu_irq.ko, a gzip'd
 # cpio in OUT
 l2_initramfs() {

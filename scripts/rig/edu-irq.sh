@@ -3,7 +3,7 @@
 #
 # Build the rig's guest-side interrupt counter, scripts/rig/edu-irq/, as
 # an out-of-tree module for Debian's arm64 kernel (the one L1 runs in the
-# boots of Debian's kernel; L2's own is built with scripts/rig/l2-kernel.sh),
+# boots of Debian's kernel; L2's is built with scripts/rig/kernel.sh),
 # with Debian's headers and kbuild tools and the cross compiler the kernel
 # itself was built with (aarch64-linux-gnu-gcc-12).  RIG_ARCH=x86: for
 # the x86 rig's kernel (Debian 12's amd64), with the host's own gcc-12.

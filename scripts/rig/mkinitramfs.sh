@@ -120,13 +120,14 @@ if [ -n "$have_qemu" ]; then
 fi
 
 # The L2 guest for the end-to-end runs (scripts/rig/l1-e2e): an initramfs
-# with edu_irq.ko.  On arm64 our small L2 kernel and its own edu_irq.ko
-# (scripts/rig/l2-kernel.sh); on x86 L1's kernel and module.  L1 gets
-# the module built for its own kernel (scripts/rig/edu-irq.sh).
+# with edu_irq.ko.  On arm64 the rig's own kernel and its edu_irq.ko
+# (scripts/rig/kernel.sh --l2, whatever L1 boots); on x86 L1's kernel
+# and module.  L1 gets the module built for its own kernel
+# (scripts/rig/edu-irq.sh).
 if [ -f "$ko" ] && [ -n "$have_qemu" ]; then
     l2ko=$ko l2image=$(ls "$kdir"/boot/vmlinuz-*)
     if [ -z "$x86" ]; then
-        l2k=$("$TOP/scripts/rig/l2-kernel.sh")
+        l2k=$("$TOP/scripts/rig/kernel.sh" --l2)
         l2ko=$l2k/edu_irq.ko l2image=$l2k/Image
     fi
     mkdir -p "$root/opt/l2"

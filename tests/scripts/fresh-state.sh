@@ -96,7 +96,7 @@ elif [ "$(id -u)" != 0 ]; then
     skipped "the rig's scripts: they install as root only"
 elif [ ! -x "$BUILD/rig/qemu-aarch64/qemu-system-aarch64" ] ||
      ! "$TOP/scripts/rig/kernel.sh" --cached >/dev/null 2>&1 ||
-     ! "$TOP/scripts/rig/l2-kernel.sh" --cached >/dev/null 2>&1; then
+     ! "$TOP/scripts/rig/kernel.sh" --l2 --cached >/dev/null 2>&1; then
     skipped "the rig's scripts: the rig was not built (its step failed or did not run)"
 else
     # The stand-in must be able to fail: a command that runs a hidden tool
@@ -117,8 +117,10 @@ else
 
     fresh "rig: cross-qemu.sh" gcc-aarch64-linux-gnu "$TOP/scripts/rig/cross-qemu.sh"
     fresh "rig: edu-irq.sh" gcc-12-aarch64-linux-gnu "$TOP/scripts/rig/edu-irq.sh"
-    # The L1 kernel is cached by now: nothing to build, nothing to install.
+    # The kernel is built and checked as L2 by now: nothing to build,
+    # nothing to install.
     fresh "rig: kernel.sh (cached)" "" "$TOP/scripts/rig/kernel.sh"
+    fresh "rig: kernel.sh --l2 (checked)" "" "$TOP/scripts/rig/kernel.sh" --l2
     fresh "rig: dtb.sh" device-tree-compiler "$TOP/scripts/rig/dtb.sh" "$tmp/virt.dtb" \
         -M virt,virtualization=on,gic-version=3,iommu=smmuv3 -cpu max -m 1G
     fresh "rig: mkinitramfs.sh" binutils-aarch64-linux-gnu \
