@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
 #include "qapi/error.h"
+#include "qemu/bitmap.h"
 #include "qemu/notify.h"
 #include "system/arch_init.h"
 #include "system/kvm-vfio-irq.h"
@@ -82,11 +83,19 @@ static struct {
     int ret[KVM_VFIO_IRQ_OP__MAX];
 } probed = { .fd = -1 };
 
+/* Wired guest lines: forwarded; held high or raised while forwarded */
+static struct {
+    DECLARE_BITMAP(forwarded, KVM_VFIO_IRQ_MAX_LINES);
+    DECLARE_BITMAP(high, KVM_VFIO_IRQ_MAX_LINES);
+    DECLARE_BITMAP(shared, KVM_VFIO_IRQ_MAX_LINES);
+} lines;
+
 void kvm_vfio_irq_set_test_backend(const KVMVFIOIrqBackend *b)
 {
     backend = b ? b : &kvm_vfio_ioctl_backend;
     memset(&probed, 0, sizeof(probed));
     probed.fd = -1;
+    memset(&lines, 0, sizeof(lines));
 }
 
 const char *kvm_vfio_irq_op_name(KVMVFIOIrqOp op)
@@ -175,6 +184,19 @@ int kvm_vfio_irq_request(int kvm_vfio_fd, KVMVFIOIrqOp op, int vfio_dev_fd,
                             kvm_vfio_irq_ops[op].attr, req);
     trace_kvm_vfio_irq_request(kvm_vfio_irq_ops[op].name, vfio_dev_fd, index,
                                start, count, gsi[0], ret);
+    /* An UNFORWARD that fails leaves nothing forwarded on QEMU's side */
+    if (op == KVM_VFIO_IRQ_UNFORWARD ||
+        (op == KVM_VFIO_IRQ_FORWARD && ret == 0)) {
+        for (uint32_t i = 0; i < count; i++) {
+            if (gsi[i] < KVM_VFIO_IRQ_MAX_LINES) {
+                if (op == KVM_VFIO_IRQ_FORWARD) {
+                    set_bit(gsi[i], lines.forwarded);
+                } else {
+                    clear_bit(gsi[i], lines.forwarded);
+                }
+            }
+        }
+    }
     if (ret < 0) {
         error_setg_errno(errp, -ret, "kvm-vfio IRQ %s (index %u, start %u, "
                          "count %u): %s", kvm_vfio_irq_ops[op].name, index,
@@ -285,4 +307,41 @@ void kvm_vfio_irq_routes_changed(void)
 {
     trace_kvm_vfio_irq_routes_changed();
     notifier_list_notify(&route_notifiers, NULL);
+}
+
+static NotifierList shared_notifiers =
+    NOTIFIER_LIST_INITIALIZER(shared_notifiers);
+
+void kvm_vfio_irq_add_shared_notifier(Notifier *n)
+{
+    notifier_list_add(&shared_notifiers, n);
+}
+
+void kvm_vfio_irq_remove_shared_notifier(Notifier *n)
+{
+    notifier_remove(n);
+}
+
+void kvm_vfio_irq_line_set(int gsi, bool level)
+{
+    if (gsi < 0 || gsi >= KVM_VFIO_IRQ_MAX_LINES) {
+        return;
+    }
+    if (!level) {
+        clear_bit(gsi, lines.high);
+        return;
+    }
+    set_bit(gsi, lines.high);
+    if (test_bit(gsi, lines.forwarded) && !test_bit(gsi, lines.shared)) {
+        set_bit(gsi, lines.shared);
+        trace_kvm_vfio_irq_line_shared(gsi);
+        notifier_list_notify(&shared_notifiers, &gsi);
+    }
+}
+
+bool kvm_vfio_irq_line_shared(int gsi)
+{
+    return gsi >= 0 && gsi < KVM_VFIO_IRQ_MAX_LINES &&
+           (test_bit(gsi, lines.forwarded) || test_bit(gsi, lines.high) ||
+            test_bit(gsi, lines.shared));
 }

@@ -245,6 +245,12 @@ static bool forward(VFIOIrqFwd *fwd, bool *kernel_has_api, Error **errp)
         return false;
     }
     *kernel_has_api = true;
+    if (!msi && kvm_vfio_irq_line_shared(fwd->gsi)) {
+        fwd->line_shared = true;
+        error_setg(errp, "guest GSI %d is shared with another interrupt "
+                   "source", fwd->gsi);
+        return false;
+    }
     if (migration_pauses() || (fwd->dev->resetting && !msi)) {
         fwd->paused = true;
         error_setg(errp, "paused for a %s",
@@ -264,14 +270,20 @@ bool vfio_irq_fwd_may_forward(VFIOIrqFwd *fwd)
                                   NULL);
 }
 
-/* The legacy paths: irqfd(+resamplefd), then userspace. */
+/*
+ * The legacy paths: irqfd(+resamplefd), then userspace.  A line shared
+ * with a source of QEMU's own takes the userspace path: the kernel keeps
+ * one level per line, and the resampler would lower the line on the
+ * guest's EOI whatever the other source holds, losing its interrupt;
+ * QEMU's interrupt models OR the sources.
+ */
 static bool fall_back(VFIOIrqFwd *fwd, Error **errp)
 {
     VfioIrqMode legacy = fwd->kind == VFIO_IRQ_KIND_LEVEL ?
                          VFIO_IRQ_MODE_IRQFD_RESAMPLE : VFIO_IRQ_MODE_IRQFD;
     Error *err = NULL;
 
-    if (fwd->irqfd_allowed && fwd->gsi >= 0) {
+    if (fwd->irqfd_allowed && fwd->gsi >= 0 && !fwd->line_shared) {
         if (enter_mode(fwd, legacy, &err)) {
             return true;
         }
@@ -300,6 +312,7 @@ static bool enable(VFIOIrqFwd *fwd, int gsi, bool strict, Error **errp)
     assert(fwd->mode == VFIO_IRQ_MODE_DISABLED);
     fwd->gsi = gsi;
     fwd->paused = false;
+    fwd->line_shared = false;
     g_clear_pointer(&fwd->reason, g_free);
 
     if (fwd->unsupported) {
@@ -586,6 +599,30 @@ static const SaveVMHandlers vfio_irq_fwd_load_handlers = {
     .load_cleanup = vfio_irq_fwd_load_cleanup,
 };
 
+/*
+ * One of QEMU's own sources raised a forwarded line (kvm_vfio_irq_line_set()):
+ * move its IRQ off it, through the device's update path, before the level
+ * reaches the kernel.
+ */
+static void vfio_irq_fwd_line_shared(Notifier *n, void *data)
+{
+    int gsi = *(int *)data;
+    VFIOIrqFwdDev *dev;
+    VFIOIrqFwd *fwd, *next;
+
+    QTAILQ_FOREACH(dev, &fwd_devs, next) {
+        QLIST_FOREACH_SAFE(fwd, &dev->irqs, next, next) {
+            if (fwd->mode == VFIO_IRQ_MODE_FORWARDED && fwd->gsi == gsi) {
+                trace_vfio_irq_fwd_refresh(dev->name, fwd->index,
+                                           fwd->subindex, false);
+                dev->ops->refresh(fwd);
+            }
+        }
+    }
+}
+
+static Notifier shared_notifier = { .notify = vfio_irq_fwd_line_shared };
+
 static bool notifiers_added;
 
 void vfio_irq_fwd_dev_init(VFIOIrqFwdDev *dev, Object *owner,
@@ -614,6 +651,7 @@ void vfio_irq_fwd_dev_init(VFIOIrqFwdDev *dev, Object *owner,
                      runstate_check(RUN_STATE_SUSPENDED);
         register_savevm_live("vfio-irq-forward", 0, 1,
                              &vfio_irq_fwd_load_handlers, NULL);
+        kvm_vfio_irq_add_shared_notifier(&shared_notifier);
         notifiers_added = true;
     }
     QTAILQ_INSERT_TAIL(&fwd_devs, dev, next);

@@ -125,4 +125,39 @@ void kvm_vfio_irq_add_route_notifier(Notifier *n);
 void kvm_vfio_irq_remove_route_notifier(Notifier *n);
 void kvm_vfio_irq_routes_changed(void);
 
+/*
+ * The kernel keeps one level per wired guest line (a GIC SPI), whoever
+ * drives it, and a forwarded IRQ's line follows its physical IRQ: another
+ * source on the same line could neither be ORed into it nor lower it.  So
+ * a wired line that one of QEMU's own sources (a device model, through
+ * its interrupt controller model) drives is not forwarded, and the first
+ * time such a source raises a forwarded line, the forwarding's owner is
+ * told to take it off the line before the level reaches the kernel.
+ */
+
+/* The most wired guest lines tracked: GIC SPIs (GSI n is SPI n). */
+#define KVM_VFIO_IRQ_MAX_LINES 1024
+
+/**
+ * kvm_vfio_irq_line_set: a source of QEMU's own sets guest line @gsi
+ * @gsi: the GSI of a wired line
+ * @level: the level about to be given to the kernel
+ *
+ * Called by a KVM interrupt controller model before it sets a wired line
+ * in the kernel.  If @level is high and @gsi is forwarded, the line is
+ * marked shared for the life of the VM and the shared-line notifiers run
+ * (with a pointer to @gsi) before this returns.
+ */
+void kvm_vfio_irq_line_set(int gsi, bool level);
+
+/*
+ * Whether guest line @gsi has another source than the IRQ about to be
+ * forwarded to it: another IRQ is forwarded to it, or one of QEMU's own
+ * sources holds it high or raised it while it was forwarded.
+ */
+bool kvm_vfio_irq_line_shared(int gsi);
+
+void kvm_vfio_irq_add_shared_notifier(Notifier *n);
+void kvm_vfio_irq_remove_shared_notifier(Notifier *n);
+
 #endif

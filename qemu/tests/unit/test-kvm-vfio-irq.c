@@ -406,6 +406,87 @@ static void test_route_notifier(void)
     g_assert_cmpint(route_calls[1], ==, 2);
 }
 
+static int shared_calls;
+static int shared_gsi = -1;
+
+static void count_shared(Notifier *n, void *data)
+{
+    shared_calls++;
+    shared_gsi = *(int *)data;
+}
+
+/*
+ * Wired lines that QEMU's own sources drive: a forwarded line raised by
+ * one is reported once, before the call returns; other lines and levels
+ * are only tracked.
+ */
+static void test_line_shared(void)
+{
+    Notifier n = { .notify = count_shared };
+    Error *err = NULL;
+    uint32_t gsi = 37, big = KVM_VFIO_IRQ_MAX_LINES;
+
+    fake_reset(0);
+    kvm_vfio_irq_add_shared_notifier(&n);
+    /* Held high: shared while high, not reported (nothing forwarded) */
+    kvm_vfio_irq_line_set(37, true);
+    g_assert_true(kvm_vfio_irq_line_shared(37));
+    kvm_vfio_irq_line_set(37, false);
+    g_assert_false(kvm_vfio_irq_line_shared(37));
+    g_assert_cmpint(shared_calls, ==, 0);
+
+    /* A FORWARD the kernel refuses forwards nothing */
+    fake.ret = -EBUSY;
+    g_assert_cmpint(kvm_vfio_irq_request(7, KVM_VFIO_IRQ_FORWARD, 9, 0, 0, 1,
+                                         &gsi, &err), ==, -EBUSY);
+    g_clear_pointer(&err, error_free);
+    kvm_vfio_irq_line_set(37, true);
+    kvm_vfio_irq_line_set(37, false);
+    g_assert_cmpint(shared_calls, ==, 0);
+    g_assert_false(kvm_vfio_irq_line_shared(37));
+
+    fake.ret = 0;
+    g_assert_cmpint(kvm_vfio_irq_request(7, KVM_VFIO_IRQ_FORWARD, 9, 0, 0, 1,
+                                         &gsi, &error_abort), ==, 0);
+    kvm_vfio_irq_line_set(36, true);
+    kvm_vfio_irq_line_set(37, false);
+    g_assert_cmpint(shared_calls, ==, 0);
+    kvm_vfio_irq_line_set(37, true);
+    g_assert_cmpint(shared_calls, ==, 1);
+    g_assert_cmpint(shared_gsi, ==, 37);
+    /* Shared for good: not reported again, lowered or not */
+    kvm_vfio_irq_line_set(37, false);
+    g_assert_true(kvm_vfio_irq_line_shared(37));
+    kvm_vfio_irq_line_set(37, true);
+    g_assert_cmpint(shared_calls, ==, 1);
+
+    /* After UNFORWARD (even one that fails) nothing is reported */
+    g_assert_cmpint(kvm_vfio_irq_request(7, KVM_VFIO_IRQ_FORWARD, 9, 0, 0, 1,
+                                         &big, &error_abort), ==, 0);
+    fake.ret = -EINVAL;
+    gsi = 38;
+    g_assert_cmpint(kvm_vfio_irq_request(7, KVM_VFIO_IRQ_FORWARD, 9, 0, 0, 1,
+                                         &gsi, &err), ==, -EINVAL);
+    g_clear_pointer(&err, error_free);
+    fake.ret = 0;
+    g_assert_cmpint(kvm_vfio_irq_request(7, KVM_VFIO_IRQ_FORWARD, 9, 0, 0, 1,
+                                         &gsi, &error_abort), ==, 0);
+    fake.ret = -EIO;
+    g_assert_cmpint(kvm_vfio_irq_request(7, KVM_VFIO_IRQ_UNFORWARD, 9, 0, 0,
+                                         1, &gsi, &err), ==, -EIO);
+    g_clear_pointer(&err, error_free);
+    kvm_vfio_irq_line_set(38, true);
+    g_assert_cmpint(shared_calls, ==, 1);
+
+    /* Lines out of range are neither tracked nor reported */
+    kvm_vfio_irq_line_set(-1, true);
+    kvm_vfio_irq_line_set(KVM_VFIO_IRQ_MAX_LINES, true);
+    g_assert_false(kvm_vfio_irq_line_shared(-1));
+    g_assert_false(kvm_vfio_irq_line_shared(KVM_VFIO_IRQ_MAX_LINES));
+    g_assert_cmpint(shared_calls, ==, 1);
+    kvm_vfio_irq_remove_shared_notifier(&n);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -421,5 +502,6 @@ int main(int argc, char **argv)
     g_test_add_func("/kvm-vfio-irq/route-unpostable", test_route_unpostable);
     g_test_add_func("/kvm-vfio-irq/route-blocked", test_route_blocked);
     g_test_add_func("/kvm-vfio-irq/route-notifier", test_route_notifier);
+    g_test_add_func("/kvm-vfio-irq/line-shared", test_line_shared);
     return g_test_run();
 }

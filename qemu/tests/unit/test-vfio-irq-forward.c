@@ -1515,6 +1515,85 @@ static void test_churn(void)
     g_assert_null(f.blockers);
 }
 
+/*
+ * A line that another source of QEMU's drives is not forwarded (the
+ * kernel keeps one level per line): raised while forwarded, the IRQ
+ * leaves the line through its update path before the call returns, onto
+ * the userspace path, where QEMU ORs the sources (irqfd + resamplefd
+ * would lower the line on each EOI, whatever the other source holds).
+ */
+static void test_line_shared(void)
+{
+    const char *why = "guest GSI 37 is shared with another interrupt source";
+    VFIOIrqFwdDev dev, dev2;
+    VFIOIrqFwd fwd, fwd2;
+    Error *err = NULL;
+
+    fake_reset(F_NONE, 0);
+    setup(&dev, &fwd, ON_OFF_AUTO_AUTO, VFIO_IRQ_KIND_LEVEL);
+    g_assert_true(vfio_irq_fwd_enable(&fwd, 37, &error_abort));
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_FORWARDED);
+
+    /* Another line; this one lowered: nothing moves */
+    kvm_vfio_irq_line_set(36, true);
+    kvm_vfio_irq_line_set(37, false);
+    g_assert_cmpint(f.refreshes, ==, 0);
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_FORWARDED);
+
+    kvm_vfio_irq_line_set(37, true);
+    g_assert_cmpint(f.refreshes, ==, 1);
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_USERSPACE);
+    g_assert_cmpstr(fwd.reason, ==, why);
+    assert_resources(&fwd);
+
+    /* Lowered, raised, updated: it stays off the line */
+    kvm_vfio_irq_line_set(37, false);
+    kvm_vfio_irq_line_set(37, true);
+    g_assert_cmpint(f.refreshes, ==, 1);
+    g_assert_true(vfio_irq_fwd_update(&fwd, 37, &error_abort));
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_USERSPACE);
+
+    /* Moved to a line another source holds high: not forwarded ... */
+    g_assert_true(vfio_irq_fwd_update(&fwd, 36, &error_abort));
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_USERSPACE);
+    assert_resources(&fwd);
+    /* ... until it is low */
+    kvm_vfio_irq_line_set(36, false);
+    g_assert_true(vfio_irq_fwd_update(&fwd, 36, &error_abort));
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_FORWARDED);
+    assert_resources(&fwd);
+    vfio_irq_fwd_dev_exit(&dev);
+
+    /* Two devices on one line: the second is not forwarded, ... */
+    fake_reset(F_NONE, 0);
+    setup(&dev, &fwd, ON_OFF_AUTO_AUTO, VFIO_IRQ_KIND_LEVEL);
+    g_assert_true(vfio_irq_fwd_enable(&fwd, 37, &error_abort));
+    vfio_irq_fwd_dev_init(&dev2, NULL, "fake1", VFIO_FD + 1, KVM_FD,
+                          ON_OFF_AUTO_AUTO, &fake_ops);
+    vfio_irq_fwd_init(&fwd2, &dev2, NULL, 0, 0, VFIO_IRQ_KIND_LEVEL);
+    fwd2.irqfd_allowed = true;
+    g_assert_true(vfio_irq_fwd_enable(&fwd2, 37, &error_abort));
+    g_assert_cmpint(fwd2.mode, ==, VFIO_IRQ_MODE_USERSPACE);
+    g_assert_cmpstr(fwd2.reason, ==, why);
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_FORWARDED);
+    /* ... and its interrupt, which QEMU raises, takes the first off it */
+    kvm_vfio_irq_line_set(37, true);
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_USERSPACE);
+    g_assert_cmpint(g_hash_table_size(f.kernel), ==, 0);
+    vfio_irq_fwd_dev_exit(&dev2);
+    vfio_irq_fwd_dev_exit(&dev);
+
+    /* x-forward=on at realize: refused, with the line named */
+    fake_reset(F_NONE, 0);
+    kvm_vfio_irq_line_set(37, true);
+    setup(&dev, &fwd, ON_OFF_AUTO_ON, VFIO_IRQ_KIND_LEVEL);
+    g_assert_false(vfio_irq_fwd_enable(&fwd, 37, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), why));
+    error_free(err);
+    assert_resources(&fwd);
+    vfio_irq_fwd_dev_exit(&dev);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1547,5 +1626,6 @@ int main(int argc, char **argv)
     g_test_add_func("/vfio-irq-forward/reasons", test_reasons);
     g_test_add_func("/vfio-irq-forward/hold", test_hold);
     g_test_add_func("/vfio-irq-forward/churn", test_churn);
+    g_test_add_func("/vfio-irq-forward/line-shared", test_line_shared);
     return g_test_run();
 }

@@ -31,6 +31,12 @@
  * result counts moves, toggles and the CPUs that handled interrupts, so a
  * run can show the churn took place.
  *
+ * pair=1: two edu devices on one INTx line (a passed-through one and one
+ * QEMU emulates, say): the first to probe waits for the second, whose
+ * probe runs both at once, each from a CPU of its own where there are
+ * two, so that one device raises while the other's interrupt is being
+ * handled.  Each prints its own result, with its PCI name.
+ *
  * A PL031 alarm can fail to be raised at all: QEMU's model reads its
  * 1 Hz count twice on a load (to set the count, then to arm the alarm),
  * and when a second boundary falls in between, the alarm lands a second
@@ -94,6 +100,9 @@ MODULE_PARM_DESC(toggle, "toggle INTx disable after every toggle-th raise");
 static bool toggler;
 module_param(toggler, bool, 0444);
 MODULE_PARM_DESC(toggler, "another CPU toggles INTx disable during the run (not with toggle=)");
+static bool pair;
+module_param(pair, bool, 0444);
+MODULE_PARM_DESC(pair, "two edu devices on one INTx line: run both at once");
 
 struct edu_irq {
 	void __iomem *bar;
@@ -105,6 +114,8 @@ struct edu_irq {
 	atomic_t toggled;
 	unsigned long cpus;	/* bit c: CPU c handled one (c < BITS_PER_LONG) */
 	struct completion done;
+	struct completion ran;	/* pair=1: its run is over */
+	struct completion toggler_up;	/* toggler=1: the toggler runs */
 	atomic_t seen;		/* interrupts the handler claimed */
 	atomic_t dropped;	/* of which ignored on purpose (drop=) */
 };
@@ -187,6 +198,7 @@ static int edu_irq_toggler(void *opaque)
 {
 	struct edu_irq *e = opaque;
 
+	complete(&e->toggler_up);
 	while (!kthread_should_stop()) {
 		pci_intx(e->pdev, 0);
 		pci_intx(e->pdev, 1);
@@ -212,7 +224,13 @@ static struct task_struct *edu_irq_toggler_start(struct edu_irq *e)
 	if (IS_ERR(t))
 		return NULL;
 	kthread_bind(t, cpu);
+	init_completion(&e->toggler_up);
 	wake_up_process(t);
+	/*
+	 * A run can end before another vCPU is scheduled at all (200
+	 * interrupts in a quarter of a second): start once it toggles.
+	 */
+	wait_for_completion_timeout(&e->toggler_up, msecs_to_jiffies(5000));
 	return t;
 }
 
@@ -263,12 +281,47 @@ static void edu_irq_run(struct edu_irq *e)
 	if (t)
 		kthread_stop(t);	/* it leaves INTx enabled */
 	/* Parsed by the rig (scripts/rig/l1-e2e): keep the format. */
-	pr_info("E2E-RESULT kind=%s requested=%u delivered=%u lost=%u late=%u seen=%d dropped=%d unraised=%u us=%lld moved=%u toggled=%u cpus=%u\n",
+	pr_info("E2E-RESULT kind=%s requested=%u delivered=%u lost=%u late=%u seen=%d dropped=%d unraised=%u us=%lld moved=%u toggled=%u cpus=%u pci=%s\n",
 		e->pl031 ? "spi" : msi ? "msi" : "intx", n, delivered,
 		n - delivered, late,
 		atomic_read(&e->seen), atomic_read(&e->dropped), unraised, us,
 		e->moved, (unsigned int)atomic_read(&e->toggled),
-		(unsigned int)hweight_long(e->cpus));
+		(unsigned int)hweight_long(e->cpus),
+		e->pdev ? pci_name(e->pdev) : "-");
+}
+
+/* pair=1: the first edu, until the second comes */
+static struct edu_irq *pair_first;
+
+static int edu_irq_run_thread(void *opaque)
+{
+	struct edu_irq *e = opaque;
+
+	edu_irq_run(e);
+	complete(&e->ran);
+	return 0;
+}
+
+/* pair=1: both runs at once, on CPUs 0 and 1 where both are online */
+static void edu_irq_run_pair(struct edu_irq *a, struct edu_irq *b)
+{
+	struct edu_irq *e[2] = { a, b };
+	struct task_struct *t;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		init_completion(&e[i]->ran);
+		t = kthread_create(edu_irq_run_thread, e[i], "edu_irq_run/%d", i);
+		if (IS_ERR(t)) {
+			edu_irq_run_thread(e[i]);
+			continue;
+		}
+		if (cpu_online(i))
+			kthread_bind(t, i);
+		wake_up_process(t);
+	}
+	wait_for_completion(&a->ran);
+	wait_for_completion(&b->ran);
 }
 
 static struct edu_irq *edu_irq_alloc(struct device *dev, bool pl031)
@@ -316,7 +369,14 @@ static int edu_irq_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	 * Stay bound afterwards, the vector enabled, so that the host can
 	 * still read the state of the IRQ the test used.
 	 */
-	edu_irq_run(e);
+	if (!pair) {
+		edu_irq_run(e);
+	} else if (!pair_first) {
+		pair_first = e;
+	} else {
+		edu_irq_run_pair(pair_first, e);
+		pair_first = NULL;
+	}
 	return 0;
 }
 

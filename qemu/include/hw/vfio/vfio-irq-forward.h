@@ -74,6 +74,7 @@ struct VFIOIrqFwd {
     char *reason;                   /* why not forwarded/posted, or NULL */
     bool paused;                    /* only a migration/reset keeps it off */
     bool undo_failed;               /* an UNFORWARD/UNPOST failed since */
+    bool line_shared;               /* its guest line has another source */
     QLIST_ENTRY(VFIOIrqFwd) next;
 };
 
