@@ -184,9 +184,9 @@ int kvm_vfio_irq_request(int kvm_vfio_fd, KVMVFIOIrqOp op, int vfio_dev_fd,
                             kvm_vfio_irq_ops[op].attr, req);
     trace_kvm_vfio_irq_request(kvm_vfio_irq_ops[op].name, vfio_dev_fd, index,
                                start, count, gsi[0], ret);
-    /* An UNFORWARD that fails leaves nothing forwarded on QEMU's side */
-    if (op == KVM_VFIO_IRQ_UNFORWARD ||
-        (op == KVM_VFIO_IRQ_FORWARD && ret == 0)) {
+    /* After a failed UNFORWARD the kernel may still hold the line */
+    if ((op == KVM_VFIO_IRQ_UNFORWARD || op == KVM_VFIO_IRQ_FORWARD) &&
+        ret == 0) {
         for (uint32_t i = 0; i < count; i++) {
             if (gsi[i] < KVM_VFIO_IRQ_MAX_LINES) {
                 if (op == KVM_VFIO_IRQ_FORWARD) {
@@ -337,6 +337,12 @@ void kvm_vfio_irq_line_set(int gsi, bool level)
         trace_kvm_vfio_irq_line_shared(gsi);
         notifier_list_notify(&shared_notifiers, &gsi);
     }
+}
+
+bool kvm_vfio_irq_line_forwarded(int gsi)
+{
+    return gsi >= 0 && gsi < KVM_VFIO_IRQ_MAX_LINES &&
+           test_bit(gsi, lines.forwarded);
 }
 
 bool kvm_vfio_irq_line_shared(int gsi)

@@ -245,7 +245,8 @@ static bool forward(VFIOIrqFwd *fwd, bool *kernel_has_api, Error **errp)
         return false;
     }
     *kernel_has_api = true;
-    if (!msi && kvm_vfio_irq_line_shared(fwd->gsi)) {
+    /* After a failed UNFORWARD the line may still be this IRQ's own */
+    if (!msi && !fwd->undo_failed && kvm_vfio_irq_line_shared(fwd->gsi)) {
         fwd->line_shared = true;
         error_setg(errp, "guest GSI %d is shared with another interrupt "
                    "source", fwd->gsi);
@@ -275,7 +276,10 @@ bool vfio_irq_fwd_may_forward(VFIOIrqFwd *fwd)
  * with a source of QEMU's own takes the userspace path: the kernel keeps
  * one level per line, and the resampler would lower the line on the
  * guest's EOI whatever the other source holds, losing its interrupt;
- * QEMU's interrupt models OR the sources.
+ * QEMU's interrupt models OR the sources.  So does a level IRQ, under
+ * any policy, on a line another IRQ is forwarded to: the guest's EOI of
+ * a forwarded SPI never reaches a resampler, and its first raise, by
+ * QEMU, takes the other IRQ off the line.
  */
 static bool fall_back(VFIOIrqFwd *fwd, Error **errp)
 {
@@ -283,6 +287,15 @@ static bool fall_back(VFIOIrqFwd *fwd, Error **errp)
                          VFIO_IRQ_MODE_IRQFD_RESAMPLE : VFIO_IRQ_MODE_IRQFD;
     Error *err = NULL;
 
+    if (fwd->kind == VFIO_IRQ_KIND_LEVEL && !fwd->line_shared &&
+        kvm_vfio_irq_line_forwarded(fwd->gsi)) {
+        fwd->line_shared = true;
+        if (!fwd->undo_failed) {
+            g_free(fwd->reason);
+            fwd->reason = g_strdup_printf("guest GSI %d is forwarded to "
+                                          "another IRQ", fwd->gsi);
+        }
+    }
     if (fwd->irqfd_allowed && fwd->gsi >= 0 && !fwd->line_shared) {
         if (enter_mode(fwd, legacy, &err)) {
             return true;

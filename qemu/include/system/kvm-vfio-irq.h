@@ -143,10 +143,11 @@ void kvm_vfio_irq_routes_changed(void);
  * @gsi: the GSI of a wired line
  * @level: the level about to be given to the kernel
  *
- * Called by a KVM interrupt controller model before it sets a wired line
- * in the kernel.  If @level is high and @gsi is forwarded, the line is
- * marked shared for the life of the VM and the shared-line notifiers run
- * (with a pointer to @gsi) before this returns.
+ * For the KVM interrupt controller models to call, with the BQL held,
+ * before they set a wired line in the kernel.  If @level is high and
+ * @gsi is forwarded, the line is marked shared for the life of the VM
+ * and the shared-line notifiers run (with a pointer to @gsi) before this
+ * returns; they may change IRQ paths but must not raise a line.
  */
 void kvm_vfio_irq_line_set(int gsi, bool level);
 
@@ -156,6 +157,9 @@ void kvm_vfio_irq_line_set(int gsi, bool level);
  * sources holds it high or raised it while it was forwarded.
  */
 bool kvm_vfio_irq_line_shared(int gsi);
+
+/* Whether a VFIO IRQ is forwarded to guest line @gsi */
+bool kvm_vfio_irq_line_forwarded(int gsi);
 
 void kvm_vfio_irq_add_shared_notifier(Notifier *n);
 void kvm_vfio_irq_remove_shared_notifier(Notifier *n);

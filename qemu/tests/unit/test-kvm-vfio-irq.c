@@ -460,7 +460,10 @@ static void test_line_shared(void)
     kvm_vfio_irq_line_set(37, true);
     g_assert_cmpint(shared_calls, ==, 1);
 
-    /* After UNFORWARD (even one that fails) nothing is reported */
+    /*
+     * A failed UNFORWARD leaves the line forwarded (the kernel may still
+     * hold it); after one that succeeds nothing is reported
+     */
     g_assert_cmpint(kvm_vfio_irq_request(7, KVM_VFIO_IRQ_FORWARD, 9, 0, 0, 1,
                                          &big, &error_abort), ==, 0);
     fake.ret = -EINVAL;
@@ -471,10 +474,16 @@ static void test_line_shared(void)
     fake.ret = 0;
     g_assert_cmpint(kvm_vfio_irq_request(7, KVM_VFIO_IRQ_FORWARD, 9, 0, 0, 1,
                                          &gsi, &error_abort), ==, 0);
+    g_assert_true(kvm_vfio_irq_line_forwarded(38));
     fake.ret = -EIO;
     g_assert_cmpint(kvm_vfio_irq_request(7, KVM_VFIO_IRQ_UNFORWARD, 9, 0, 0,
                                          1, &gsi, &err), ==, -EIO);
     g_clear_pointer(&err, error_free);
+    g_assert_true(kvm_vfio_irq_line_forwarded(38));
+    fake.ret = 0;
+    g_assert_cmpint(kvm_vfio_irq_request(7, KVM_VFIO_IRQ_UNFORWARD, 9, 0, 0,
+                                         1, &gsi, &error_abort), ==, 0);
+    g_assert_false(kvm_vfio_irq_line_forwarded(38));
     kvm_vfio_irq_line_set(38, true);
     g_assert_cmpint(shared_calls, ==, 1);
 

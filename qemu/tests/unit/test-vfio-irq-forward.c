@@ -1583,6 +1583,31 @@ static void test_line_shared(void)
     vfio_irq_fwd_dev_exit(&dev2);
     vfio_irq_fwd_dev_exit(&dev);
 
+    /*
+     * ... whatever its policy: under x-forward=off, irqfd + resamplefd
+     * would never see an EOI of the forwarded SPI
+     */
+    fake_reset(F_NONE, 0);
+    setup(&dev, &fwd, ON_OFF_AUTO_AUTO, VFIO_IRQ_KIND_LEVEL);
+    g_assert_true(vfio_irq_fwd_enable(&fwd, 37, &error_abort));
+    vfio_irq_fwd_dev_init(&dev2, NULL, "fake1", VFIO_FD + 1, KVM_FD,
+                          ON_OFF_AUTO_OFF, &fake_ops);
+    vfio_irq_fwd_init(&fwd2, &dev2, NULL, 0, 0, VFIO_IRQ_KIND_LEVEL);
+    fwd2.irqfd_allowed = true;
+    g_assert_true(vfio_irq_fwd_enable(&fwd2, 37, &error_abort));
+    g_assert_cmpint(fwd2.mode, ==, VFIO_IRQ_MODE_USERSPACE);
+    g_assert_cmpstr(fwd2.reason, ==,
+                    "guest GSI 37 is forwarded to another IRQ");
+    g_assert_cmpint(f.resamplefds, ==, 0);
+    kvm_vfio_irq_line_set(37, true);
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_USERSPACE);
+    /* Off its line, the x-forward=off IRQ is upstream's again */
+    g_assert_true(vfio_irq_fwd_update(&fwd2, 38, &error_abort));
+    g_assert_cmpint(fwd2.mode, ==, VFIO_IRQ_MODE_IRQFD_RESAMPLE);
+    g_assert_cmpstr(fwd2.reason, ==, "x-forward=off");
+    vfio_irq_fwd_dev_exit(&dev2);
+    vfio_irq_fwd_dev_exit(&dev);
+
     /* x-forward=on at realize: refused, with the line named */
     fake_reset(F_NONE, 0);
     kvm_vfio_irq_line_set(37, true);
