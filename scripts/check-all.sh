@@ -14,6 +14,17 @@ set -uo pipefail
 QIF_SUMMARY=$(mktemp)
 export QIF_SUMMARY
 trap 'rm -f "$QIF_SUMMARY"' EXIT
+full=${QIF_CHECK_FULL:-0}
+# make check-full takes longer than one sitting on 2 cores (README): what
+# passed on this very source tree, with the same settings, is kept and
+# not run again (check_full_key).  QIF_FULL_RERUN=1 runs all again.
+if [ "$full" = 1 ] && key=$(check_full_key "$TOP"); then
+    QIF_CHECK_KEEP=$BUILD/check-full/$key
+    [ "${QIF_FULL_RERUN:-}" != 1 ] || rm -rf "$QIF_CHECK_KEEP"
+    note "steps that pass are kept in $QIF_CHECK_KEEP; a run on this tree again skips them"
+elif [ "$full" = 1 ]; then
+    note "uncommitted changes (or no git): every step runs, none is kept"
+fi
 check_step "script tests" "$TOP/tests/scripts/run.sh"
 check_step "series" bash -c "python3 '$TOP/scripts/qtree.py' --tree '$SRC' series --out '$BUILD/series' && '$TOP/scripts/check-series.sh'"
 check_step "kernel series" "$TOP/scripts/check-kernel-series.sh"
@@ -24,12 +35,19 @@ check_step "upstream suites" "$TOP/scripts/check-upstream.sh"
 # GICv3); the shorter sets of E2E_SHORT (scripts/rig/e2e.sh).  make e2e and
 # make check-full: 1000, every boot whole, and the x86 rig (not here yet:
 # its time in CI's budget is not measured).
-full=${QIF_CHECK_FULL:-0}
 if [ "${QIF_NO_E2E:-}" = 1 ]; then
     echo "=== rig end-to-end: skipped (QIF_NO_E2E=1)"
     echo "e2e 0 0 1" >> "$QIF_SUMMARY"
 elif [ "$full" = 1 ]; then
-    check_step "rig end-to-end" env E2E_N="${E2E_N:-1000}" "$TOP/scripts/rig/e2e.sh"
+    # A step per boot, each kept on its own; then the table of them all.
+    boots=${E2E_BOOTS:-$("$TOP/scripts/rig/e2e.sh" --boots)}
+    for boot in $boots; do
+        check_step "rig end-to-end $boot" env E2E_N="${E2E_N:-1000}" E2E_BOOTS="$boot" \
+            "$TOP/scripts/rig/e2e.sh"
+    done
+    env -u QIF_SUMMARY E2E_REPORT_ONLY=1 E2E_N="${E2E_N:-1000}" E2E_BOOTS="$boots" \
+        "$TOP/scripts/rig/e2e.sh" > /dev/null 2>&1 &&
+        note "the table of every boot: $BUILD/rig/e2e-table.md"
 else
     check_step "rig end-to-end" env E2E_N="${E2E_N:-200}" E2E_SHORT=1 \
         E2E_BOOTS="${E2E_BOOTS:-3:pci 3:platform 2:pl031+threadirqs}" "$TOP/scripts/rig/e2e.sh"

@@ -168,10 +168,28 @@ checkpatch_one() {
 # added no failure of its own (it died before counting) counts as one
 # failure, a passing step that counted nothing as one pass.
 # Each step's output is also kept in $QIF_CHECK_LOGS/NAME.log.
+# With $QIF_CHECK_KEEP set (make check-full: a directory per source tree,
+# scripts/check-all.sh), a step that passed is recorded there (its
+# counts, time and log), and a step recorded as passed on this very tree
+# is not run again but its counts replayed: check-full runs longer than
+# one sitting on this kind of machine, and can be finished in two.
 # check_summary: the closing line, from $QIF_SUMMARY, after the last lines
 # of each failed step's output (a CI log is often read from its end);
 # returns non-zero when a step failed.
-check_failed_steps=()
+check_failed_steps=() check_kept_steps=()
+# check_full_key DIR: the key of DIR's committed tree and of the settings
+# the long runs read (E2E_*, STRESS_*, BENCH_*, ...); fails when DIR has
+# uncommitted changes (nothing is kept then).  The README and docs/,
+# which no step reads, are left out: results can be written up while a
+# run goes on.
+check_full_key() {
+    local dir=$1 tree settings notdocs=(-- . ':!README.md' ':!docs')
+    git -C "$dir" rev-parse -q --verify HEAD > /dev/null 2>&1 || return 1
+    [ -z "$(git -C "$dir" status --porcelain "${notdocs[@]}")" ] || return 1
+    tree=$(git -C "$dir" ls-tree -r HEAD | grep -v -P '\t(README\.md|docs/)' | sha256sum | cut -c1-12)
+    settings=$(env | grep -E '^(E2E|STRESS|BENCH|QIF_ASAN|QIF_BISECT)_' | sort | sha256sum | cut -c1-8)
+    echo "$tree-$settings"
+}
 check_log() { echo "${QIF_CHECK_LOGS:-$BUILD/check-logs}/${1// /-}.log"; }
 check_step() {
     local name=$1 before f log
@@ -180,6 +198,13 @@ check_step() {
     before=$(wc -l < "$QIF_SUMMARY")
     log=$(check_log "$name")
     mkdir -p "$(dirname "$log")"
+    local kept=${QIF_CHECK_KEEP:+$QIF_CHECK_KEEP/${name// /-}}
+    if [ -n "$kept" ] && [ -f "$kept.passed" ]; then
+        echo "=== $name: $(head -1 "$kept.passed" | sed 's/^# //'); kept, not run again (its log: $kept.log)"
+        grep -v '^#' "$kept.passed" >> "$QIF_SUMMARY"
+        check_kept_steps+=("$name")
+        return 0
+    fi
     local rc=0 start=$SECONDS
     "$@" 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
@@ -187,6 +212,12 @@ check_step() {
     if [ $rc -eq 0 ] && [ "$f" -eq 0 ]; then
         echo "=== $name: passed in $((SECONDS - start)) s"
         [ "$(wc -l < "$QIF_SUMMARY")" -gt "$before" ] || echo "${name// /-} 1 0 0" >> "$QIF_SUMMARY"
+        if [ -n "$kept" ]; then
+            mkdir -p "$QIF_CHECK_KEEP"
+            cp "$log" "$kept.log"
+            { echo "# passed on this tree $(date -u '+%Y-%m-%d %H:%M UTC') in $((SECONDS - start)) s"
+              tail -n +$((before + 1)) "$QIF_SUMMARY"; } > "$kept.tmp" && mv "$kept.tmp" "$kept.passed"
+        fi
         return 0
     fi
     echo "=== $name: FAILED in $((SECONDS - start)) s"
@@ -204,6 +235,8 @@ check_summary() {
         tail -n "${QIF_CHECK_TAIL:-25}" "$(check_log "$name")"
     done
     echo
+    [ ${#check_kept_steps[@]} -eq 0 ] ||
+        echo "make check: passed earlier on this tree, not run again: ${check_kept_steps[*]} ($QIF_CHECK_KEEP)"
     [ ${#check_failed_steps[@]} -eq 0 ] || echo "make check: FAILED: ${check_failed_steps[*]}"
     echo "$p passed, $f failed, $s skipped"
     [ ${#check_failed_steps[@]} -eq 0 ]

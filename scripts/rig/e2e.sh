@@ -29,7 +29,10 @@ set -euo pipefail
 . "$(dirname "$0")/../common.sh"
 
 n=${E2E_N:-1000}
-boots=${E2E_BOOTS:-3:pci 3:platform 2:pci 2:platform 2:pl031+threadirqs 3:platform+kdebug x86:full}
+all_boots="3:pci 3:platform 2:pci 2:platform 2:pl031+threadirqs 3:platform+kdebug x86:full"
+# --boots: the default set, for make check-full's step per boot
+[ "${1:-}" != --boots ] || { echo "$all_boots"; exit 0; }
+boots=${E2E_BOOTS:-$all_boots}
 failed=()
 # boot_info GIC:DEVICE: what boot.sh is asked for (platform, edu), its L1
 # console log (boot.sh's name) and what the boot is called

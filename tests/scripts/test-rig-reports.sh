@@ -176,6 +176,17 @@ if [ "$got" = "short=2 selftest=1|short=2 selftest=1|short=3 selftest=0|short= s
 else
     bad "e2e: short sets asked for: $got"
 fi
+# --boots: make check-full's set, a step per boot; each is one e2e.sh accepts
+all=$(bash "$top/scripts/rig/e2e.sh" --boots)
+rm -f "$tmp/boots"
+out=$(BUILD=$tmp E2E_BOOT=$tmp/boot E2E_N=1 E2E_BOOTS="$all" bash "$top/scripts/rig/e2e.sh" 2>&1)
+rc=$?
+if [ $rc -eq 0 ] && [ "$(wc -l < "$tmp/boots")" = "$(wc -w <<<"$all")" ] &&
+   grep -q 'kdebug' <<<"$all" && grep -q 'threadirqs' <<<"$all" && grep -q 'x86:full' <<<"$all"; then
+    ok "e2e: --boots lists the full set ($(wc -w <<<"$all") boots, debug kernel, threadirqs and x86 among them), each accepted"
+else
+    bad "e2e: --boots '$all' (exit $rc, $(wc -l < "$tmp/boots" 2>/dev/null) boots run)"
+fi
 out=$(BUILD=$tmp E2E_BOOT=$tmp/boot E2E_BOOTS="x86:pci x86:full" bash "$top/scripts/rig/e2e.sh" 2>&1)
 if [ $? -ne 0 ] && grep -q "x86:pci and x86:full are one boot" <<<"$out"; then
     ok "e2e: x86:pci and x86:full together are refused (one console log)"
