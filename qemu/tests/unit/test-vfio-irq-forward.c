@@ -371,14 +371,24 @@ static void assert_resources(VFIOIrqFwd *fwd)
     g_assert_null(f.blockers);
 }
 
-static void setup(VFIOIrqFwdDev *dev, VFIOIrqFwd *fwd, OnOffAuto policy,
-                  VfioIrqKind kind)
+/* Fake device @n (0 or 1: its own VFIO fd) with one IRQ of @kind */
+static void setup_nth(VFIOIrqFwdDev *dev, VFIOIrqFwd *fwd, unsigned n,
+                      OnOffAuto policy, VfioIrqKind kind)
 {
-    vfio_irq_fwd_dev_init(dev, NULL, "fake0", VFIO_FD, KVM_FD, policy,
+    static const char *const names[] = { "fake0", "fake1" };
+
+    g_assert(n < ARRAY_SIZE(names));
+    vfio_irq_fwd_dev_init(dev, NULL, names[n], VFIO_FD + n, KVM_FD, policy,
                           &fake_ops);
     vfio_irq_fwd_init(fwd, dev, NULL, kind == VFIO_IRQ_KIND_MSI ? 2 : 0, 0,
                       kind);
     fwd->irqfd_allowed = true;
+}
+
+static void setup(VFIOIrqFwdDev *dev, VFIOIrqFwd *fwd, OnOffAuto policy,
+                  VfioIrqKind kind)
+{
+    setup_nth(dev, fwd, 0, policy, kind);
 }
 
 static void test_forward_level(void)
@@ -926,10 +936,7 @@ static void test_reset(void)
     setup(&dev, &a, ON_OFF_AUTO_ON, VFIO_IRQ_KIND_LEVEL);
     vfio_irq_fwd_init(&b, &dev, NULL, 2, 0, VFIO_IRQ_KIND_MSI);
     b.irqfd_allowed = true;
-    vfio_irq_fwd_dev_init(&other, NULL, "fake1", VFIO_FD + 1, KVM_FD,
-                          ON_OFF_AUTO_AUTO, &fake_ops);
-    vfio_irq_fwd_init(&o, &other, NULL, 0, 0, VFIO_IRQ_KIND_EDGE);
-    o.irqfd_allowed = true;
+    setup_nth(&other, &o, 1, ON_OFF_AUTO_AUTO, VFIO_IRQ_KIND_EDGE);
     g_assert_true(vfio_irq_fwd_enable(&a, 40, &error_abort));
     g_assert_true(vfio_irq_fwd_enable_guest(&b, 60, &error_abort));
     g_assert_true(vfio_irq_fwd_enable(&o, 50, &error_abort));
@@ -1568,10 +1575,7 @@ static void test_line_shared(void)
     fake_reset(F_NONE, 0);
     setup(&dev, &fwd, ON_OFF_AUTO_AUTO, VFIO_IRQ_KIND_LEVEL);
     g_assert_true(vfio_irq_fwd_enable(&fwd, 37, &error_abort));
-    vfio_irq_fwd_dev_init(&dev2, NULL, "fake1", VFIO_FD + 1, KVM_FD,
-                          ON_OFF_AUTO_AUTO, &fake_ops);
-    vfio_irq_fwd_init(&fwd2, &dev2, NULL, 0, 0, VFIO_IRQ_KIND_LEVEL);
-    fwd2.irqfd_allowed = true;
+    setup_nth(&dev2, &fwd2, 1, ON_OFF_AUTO_AUTO, VFIO_IRQ_KIND_LEVEL);
     g_assert_true(vfio_irq_fwd_enable(&fwd2, 37, &error_abort));
     g_assert_cmpint(fwd2.mode, ==, VFIO_IRQ_MODE_USERSPACE);
     g_assert_cmpstr(fwd2.reason, ==, why);
@@ -1590,10 +1594,7 @@ static void test_line_shared(void)
     fake_reset(F_NONE, 0);
     setup(&dev, &fwd, ON_OFF_AUTO_AUTO, VFIO_IRQ_KIND_LEVEL);
     g_assert_true(vfio_irq_fwd_enable(&fwd, 37, &error_abort));
-    vfio_irq_fwd_dev_init(&dev2, NULL, "fake1", VFIO_FD + 1, KVM_FD,
-                          ON_OFF_AUTO_OFF, &fake_ops);
-    vfio_irq_fwd_init(&fwd2, &dev2, NULL, 0, 0, VFIO_IRQ_KIND_LEVEL);
-    fwd2.irqfd_allowed = true;
+    setup_nth(&dev2, &fwd2, 1, ON_OFF_AUTO_OFF, VFIO_IRQ_KIND_LEVEL);
     g_assert_true(vfio_irq_fwd_enable(&fwd2, 37, &error_abort));
     g_assert_cmpint(fwd2.mode, ==, VFIO_IRQ_MODE_USERSPACE);
     g_assert_cmpstr(fwd2.reason, ==,

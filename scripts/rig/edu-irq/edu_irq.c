@@ -35,7 +35,19 @@
  * QEMU emulates, say): the first to probe waits for the second, whose
  * probe runs both at once, each from a CPU of its own where there are
  * two, so that one device raises while the other's interrupt is being
- * handled.  Each prints its own result, with its PCI name.
+ * handled.  Each prints its own result, with its PCI name.  A PL031 and
+ * an edu pair too (the PL031 probes first).
+ *
+ * Guest halts while an IRQ changes hands (pair=1, a PL031 and an edu):
+ * swap=K switches edu between INTx and MSI after every K-th interrupt
+ * (freeing and requesting its IRQ between interrupts: the VMM stops and
+ * starts forwarding its INTx each time), and disabler=1 has a third
+ * thread disable and enable the PL031's IRQ without pause meanwhile (a
+ * GIC reads the active state at each disable: an ISACTIVER access the
+ * hypervisor serves with the guest halted), while both devices
+ * interrupt.  The result counts swaps, disables, and interrupts the
+ * handler found nothing for ("spurious": a duplicate delivery, or the
+ * guest's own resend of one taken while disabled).
  *
  * A PL031 alarm can fail to be raised at all: QEMU's model reads its
  * 1 Hz count twice on a load (to set the count, then to arm the alarm),
@@ -102,13 +114,23 @@ module_param(toggler, bool, 0444);
 MODULE_PARM_DESC(toggler, "another CPU toggles INTx disable during the run (not with toggle=)");
 static bool pair;
 module_param(pair, bool, 0444);
-MODULE_PARM_DESC(pair, "two edu devices on one INTx line: run both at once");
+MODULE_PARM_DESC(pair, "two devices (edu on one INTx line, or a PL031 and an edu): run both at once");
+static unsigned int swap;
+module_param(swap, uint, 0444);
+MODULE_PARM_DESC(swap, "edu: switch between INTx and MSI after every swap-th interrupt");
+static bool disabler;
+module_param(disabler, bool, 0444);
+MODULE_PARM_DESC(disabler, "pair=1: another thread disables and enables the first device's IRQ during the runs");
 
 struct edu_irq {
 	void __iomem *bar;
 	bool pl031;
 	struct pci_dev *pdev;	/* NULL for the PL031 */
 	int irq;
+	bool msi;		/* edu: on MSI now (swap= changes it) */
+	unsigned int swapped;
+	atomic_t disabled;	/* disabler=1: disable_irq()s of this IRQ */
+	atomic_t spurious;	/* handler calls with nothing raised */
 	unsigned int cpu;	/* where move= sent the IRQ last */
 	unsigned int moved;
 	atomic_t toggled;
@@ -149,8 +171,10 @@ static irqreturn_t edu_irq_handler(int irq, void *opaque)
 	int seen;
 
 	/* INTx may be shared: claim only what the device raised. */
-	if (!edu_irq_pending(e))
-		return msi ? IRQ_HANDLED : IRQ_NONE;
+	if (!edu_irq_pending(e)) {
+		atomic_inc(&e->spurious);
+		return e->msi ? IRQ_HANDLED : IRQ_NONE;
+	}
 	edu_irq_lower(e);
 	if (smp_processor_id() < BITS_PER_LONG)
 		set_bit(smp_processor_id(), &e->cpus);
@@ -186,7 +210,7 @@ static void edu_irq_churn(struct edu_irq *e, unsigned int i)
 {
 	if (move && i % move == move - 1)
 		edu_irq_move(e);
-	if (toggle && e->pdev && !msi && i % toggle == toggle - 1) {
+	if (toggle && e->pdev && !e->msi && i % toggle == toggle - 1) {
 		pci_intx(e->pdev, 0);
 		pci_intx(e->pdev, 1);
 		atomic_inc(&e->toggled);
@@ -215,7 +239,7 @@ static struct task_struct *edu_irq_toggler_start(struct edu_irq *e)
 	unsigned int cpu;
 
 	/* with toggle= too, two writers would race on the command register */
-	if (!toggler || toggle || !e->pdev || msi)
+	if (!toggler || toggle || swap || !e->pdev || e->msi)
 		return NULL;
 	cpu = cpumask_any_but(cpu_online_mask, raw_smp_processor_id());
 	if (cpu >= nr_cpu_ids)
@@ -234,8 +258,43 @@ static struct task_struct *edu_irq_toggler_start(struct edu_irq *e)
 	return t;
 }
 
+/* edu's vector (MSI or INTx as e->msi says) and its handler */
+static int edu_irq_request(struct edu_irq *e)
+{
+	struct pci_dev *pdev = e->pdev;
+	int ret = pci_alloc_irq_vectors(pdev, 1, 1,
+					e->msi ? PCI_IRQ_MSI : PCI_IRQ_INTX);
+
+	if (ret < 0)
+		return dev_err_probe(&pdev->dev, ret, "no %s vector\n",
+				     e->msi ? "MSI" : "INTx");
+	e->irq = pci_irq_vector(pdev, 0);
+	ret = devm_request_irq(&pdev->dev, e->irq, edu_irq_handler,
+			       e->msi ? 0 : IRQF_SHARED, "edu_irq", e);
+	if (ret) {
+		pci_free_irq_vectors(pdev);
+		return dev_err_probe(&pdev->dev, ret, "irq %d\n", e->irq);
+	}
+	return 0;
+}
+
+/*
+ * swap=: INTx to MSI or back, between interrupts.  Enabling MSI turns
+ * the device's INTx off (the VMM unforwards it), disabling MSI turns it
+ * on again (forwarded anew).
+ */
+static int edu_irq_swap(struct edu_irq *e)
+{
+	devm_free_irq(&e->pdev->dev, e->irq, e);
+	pci_free_irq_vectors(e->pdev);
+	e->msi = !e->msi;
+	e->swapped++;
+	return edu_irq_request(e);
+}
+
 static void edu_irq_run(struct edu_irq *e)
 {
+	bool swap_back = false;
 	unsigned int i, delivered = 0, late = 0, missed = 0, unraised = 0;
 	ktime_t start = ktime_get();
 	struct task_struct *t = edu_irq_toggler_start(e);
@@ -269,6 +328,12 @@ static void edu_irq_run(struct edu_irq *e)
 		if (got) {
 			delivered++;
 			missed = 0;
+			if (swap && e->pdev && delivered % swap == 0 &&
+			    i + 1 < n) {
+				if (edu_irq_swap(e))
+					break;	/* no IRQ: the rest are lost */
+				swap_back = !swap_back;
+			}
 			continue;
 		}
 		/* Lower the line so that the next request starts clean. */
@@ -280,18 +345,37 @@ static void edu_irq_run(struct edu_irq *e)
 	us = ktime_us_delta(ktime_get(), start);
 	if (t)
 		kthread_stop(t);	/* it leaves INTx enabled */
+	/* End in the mode the run began in: the VMM's state is read after */
+	if (swap_back && edu_irq_swap(e))
+		pr_err("edu_irq: %s: no IRQ after the last swap\n",
+		       pci_name(e->pdev));
 	/* Parsed by the rig (scripts/rig/l1-e2e): keep the format. */
-	pr_info("E2E-RESULT kind=%s requested=%u delivered=%u lost=%u late=%u seen=%d dropped=%d unraised=%u us=%lld moved=%u toggled=%u cpus=%u pci=%s\n",
-		e->pl031 ? "spi" : msi ? "msi" : "intx", n, delivered,
+	pr_info("E2E-RESULT kind=%s requested=%u delivered=%u lost=%u late=%u seen=%d dropped=%d unraised=%u us=%lld moved=%u toggled=%u cpus=%u swapped=%u disabled=%d spurious=%d pci=%s\n",
+		e->pl031 ? "spi" : e->msi ? "msi" : "intx", n, delivered,
 		n - delivered, late,
 		atomic_read(&e->seen), atomic_read(&e->dropped), unraised, us,
 		e->moved, (unsigned int)atomic_read(&e->toggled),
-		(unsigned int)hweight_long(e->cpus),
+		(unsigned int)hweight_long(e->cpus), e->swapped,
+		atomic_read(&e->disabled), atomic_read(&e->spurious),
 		e->pdev ? pci_name(e->pdev) : "-");
 }
 
-/* pair=1: the first edu, until the second comes */
+/* pair=1: the first device, until the second comes */
 static struct edu_irq *pair_first;
+
+/* disabler=1: lazy disable, then enable, of one IRQ without pause */
+static int edu_irq_disabler(void *opaque)
+{
+	struct edu_irq *e = opaque;
+
+	while (!kthread_should_stop()) {
+		disable_irq(e->irq);
+		enable_irq(e->irq);
+		atomic_inc(&e->disabled);
+		cond_resched();
+	}
+	return 0;
+}
 
 static int edu_irq_run_thread(void *opaque)
 {
@@ -306,9 +390,19 @@ static int edu_irq_run_thread(void *opaque)
 static void edu_irq_run_pair(struct edu_irq *a, struct edu_irq *b)
 {
 	struct edu_irq *e[2] = { a, b };
-	struct task_struct *t;
+	struct task_struct *t, *d = NULL;
 	int i;
 
+	/* On CPU 0 with a's run, which mostly waits: not on b's CPU */
+	if (disabler) {
+		d = kthread_create(edu_irq_disabler, a, "edu_irq_disabler");
+		if (IS_ERR(d)) {
+			d = NULL;
+		} else {
+			kthread_bind(d, 0);
+			wake_up_process(d);
+		}
+	}
 	for (i = 0; i < 2; i++) {
 		init_completion(&e[i]->ran);
 		t = kthread_create(edu_irq_run_thread, e[i], "edu_irq_run/%d", i);
@@ -322,6 +416,21 @@ static void edu_irq_run_pair(struct edu_irq *a, struct edu_irq *b)
 	}
 	wait_for_completion(&a->ran);
 	wait_for_completion(&b->ran);
+	if (d)
+		kthread_stop(d);
+}
+
+/* pair=1: run now, or wait for the second device (its probe runs both) */
+static void edu_irq_start(struct edu_irq *e)
+{
+	if (!pair) {
+		edu_irq_run(e);
+	} else if (!pair_first) {
+		pair_first = e;
+	} else {
+		edu_irq_run_pair(pair_first, e);
+		pair_first = NULL;
+	}
 }
 
 static struct edu_irq *edu_irq_alloc(struct device *dev, bool pl031)
@@ -331,6 +440,7 @@ static struct edu_irq *edu_irq_alloc(struct device *dev, bool pl031)
 	if (e) {
 		init_completion(&e->done);
 		e->pl031 = pl031;
+		e->msi = msi && !pl031;
 	}
 	return e;
 }
@@ -338,7 +448,7 @@ static struct edu_irq *edu_irq_alloc(struct device *dev, bool pl031)
 static int edu_irq_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct edu_irq *e = edu_irq_alloc(&pdev->dev, false);
-	int ret, irq;
+	int ret;
 
 	if (!e)
 		return -ENOMEM;
@@ -352,31 +462,16 @@ static int edu_irq_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return -ENOMEM;
 	/* An MSI is a memory write: without bus mastering it goes nowhere. */
 	pci_set_master(pdev);
-	ret = pci_alloc_irq_vectors(pdev, 1, 1,
-				    msi ? PCI_IRQ_MSI : PCI_IRQ_INTX);
-	if (ret < 0)
-		return dev_err_probe(&pdev->dev, ret, "no %s vector\n",
-				     msi ? "MSI" : "INTx");
-	irq = pci_irq_vector(pdev, 0);
-	ret = devm_request_irq(&pdev->dev, irq, edu_irq_handler,
-			       msi ? 0 : IRQF_SHARED, "edu_irq", e);
-	if (ret)
-		return dev_err_probe(&pdev->dev, ret, "irq %d\n", irq);
 	e->pdev = pdev;
-	e->irq = irq;
+	ret = edu_irq_request(e);
+	if (ret)
+		return ret;
 
 	/*
 	 * Stay bound afterwards, the vector enabled, so that the host can
 	 * still read the state of the IRQ the test used.
 	 */
-	if (!pair) {
-		edu_irq_run(e);
-	} else if (!pair_first) {
-		pair_first = e;
-	} else {
-		edu_irq_run_pair(pair_first, e);
-		pair_first = NULL;
-	}
+	edu_irq_start(e);
 	return 0;
 }
 
@@ -417,7 +512,7 @@ static int edu_irq_pl031_probe(struct platform_device *pdev)
 	e->irq = irq;
 	iowrite32(PL031_BIT, e->bar + PL031_IMSC);
 
-	edu_irq_run(e);
+	edu_irq_start(e);
 	return 0;
 }
 
