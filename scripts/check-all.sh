@@ -18,7 +18,8 @@ full=${QIF_CHECK_FULL:-0}
 # make check-full takes longer than one sitting on 2 cores (README): what
 # passed on this very source tree, with the same settings, is kept and
 # not run again (check_full_key).  QIF_FULL_RERUN=1 runs all again.
-if [ "$full" = 1 ] && key=$(check_full_key "$TOP"); then
+QIF_CHECK_SRC=$SRC
+if [ "$full" = 1 ] && key=$(check_full_key "$TOP" "$QIF_CHECK_SRC"); then
     QIF_CHECK_KEEP=$BUILD/check-full/$key
     [ "${QIF_FULL_RERUN:-}" != 1 ] || rm -rf "$QIF_CHECK_KEEP"
     note "steps that pass are kept in $QIF_CHECK_KEEP; a run on this tree again skips them"
@@ -45,9 +46,15 @@ elif [ "$full" = 1 ]; then
         check_step "rig end-to-end $boot" env E2E_N="${E2E_N:-1000}" E2E_BOOTS="$boot" \
             "$TOP/scripts/rig/e2e.sh"
     done
-    env -u QIF_SUMMARY E2E_REPORT_ONLY=1 E2E_N="${E2E_N:-1000}" E2E_BOOTS="$boots" \
-        "$TOP/scripts/rig/e2e.sh" > /dev/null 2>&1 &&
-        note "the table of every boot: $BUILD/rig/e2e-table.md"
+    # (a kept boot's console log may since have been overwritten by
+    # another run of that boot: its table is in its kept step log)
+    if [[ " ${check_kept_steps[*]} " == *" rig end-to-end "* ]]; then
+        note "e2e boots kept from an earlier run: each boot's table is in its step's kept log"
+    else
+        env -u QIF_SUMMARY E2E_REPORT_ONLY=1 E2E_N="${E2E_N:-1000}" E2E_BOOTS="$boots" \
+            "$TOP/scripts/rig/e2e.sh" > /dev/null 2>&1 &&
+            note "the table of every boot: $BUILD/rig/e2e-table.md"
+    fi
 else
     check_step "rig end-to-end" env E2E_N="${E2E_N:-200}" E2E_SHORT=1 \
         E2E_BOOTS="${E2E_BOOTS:-3:pci 3:platform 2:pl031+threadirqs}" "$TOP/scripts/rig/e2e.sh"

@@ -177,17 +177,28 @@ checkpatch_one() {
 # of each failed step's output (a CI log is often read from its end);
 # returns non-zero when a step failed.
 check_failed_steps=() check_kept_steps=()
-# check_full_key DIR: the key of DIR's committed tree and of the settings
-# the long runs read (E2E_*, STRESS_*, BENCH_*, ...); fails when DIR has
-# uncommitted changes (nothing is kept then).  The README and docs/,
-# which no step reads, are left out: results can be written up while a
-# run goes on.
+# check_full_key DIR [QEMU-TREE]: the key of DIR's committed tree, of the
+# assembled QEMU tree's committed state (what the builds compile; edits
+# there not yet exported are in no patch), and of the settings the steps
+# read (E2E_*, STRESS_*, OFFCMP_*, MESON_*, QIF_*, ...); fails when
+# either has uncommitted changes (nothing is kept then).  The README and
+# docs/, which no step reads, are left out: results can be written up
+# while a run goes on.
 check_full_key() {
-    local dir=$1 tree settings notdocs=(-- . ':!README.md' ':!docs')
+    local dir=$1 src=${2:-} files tree qemu= settings notdocs=(-- . ':!README.md' ':!docs')
     git -C "$dir" rev-parse -q --verify HEAD > /dev/null 2>&1 || return 1
     [ -z "$(git -C "$dir" status --porcelain "${notdocs[@]}")" ] || return 1
-    tree=$(git -C "$dir" ls-tree -r HEAD | grep -v -P '\t(README\.md|docs/)' | sha256sum | cut -c1-12)
-    settings=$(env | grep -E '^(E2E|STRESS|BENCH|QIF_ASAN|QIF_BISECT)_' | sort | sha256sum | cut -c1-8)
+    files=$(git -C "$dir" ls-tree -r HEAD | awk -F '\t' '$2 != "README.md" && $2 !~ /^docs\//') &&
+        [ -n "$files" ] || return 1
+    tree=$(sha256sum <<<"$files" | cut -c1-12)
+    if [ -n "$src" ]; then
+        [ -z "$(git -C "$src" status --porcelain --untracked-files=no 2>/dev/null)" ] &&
+            qemu=$(git -C "$src" rev-parse -q --verify 'HEAD^{tree}' 2>/dev/null) || return 1
+    fi
+    settings=$({ echo "$qemu"
+                 env | grep -E '^(E2E|STRESS|BENCH|OFFCMP|RIG|LIFE|MESON|QIF)_' |
+                     grep -v -E '^QIF_(SUMMARY|CHECK_[A-Z_]*|FULL_RERUN)=' | sort; } |
+               sha256sum | cut -c1-8)
     echo "$tree-$settings"
 }
 check_log() { echo "${QIF_CHECK_LOGS:-$BUILD/check-logs}/${1// /-}.log"; }
@@ -212,7 +223,11 @@ check_step() {
     if [ $rc -eq 0 ] && [ "$f" -eq 0 ]; then
         echo "=== $name: passed in $((SECONDS - start)) s"
         [ "$(wc -l < "$QIF_SUMMARY")" -gt "$before" ] || echo "${name// /-} 1 0 0" >> "$QIF_SUMMARY"
-        if [ -n "$kept" ]; then
+        # Kept only if what ran is still the tree the key names (a commit
+        # or an edit while the run went on changes it)
+        if [ -n "$kept" ] && [ "$(check_full_key "$TOP" "${QIF_CHECK_SRC:-}")" != "${QIF_CHECK_KEEP##*/}" ]; then
+            echo "=== $name: not kept: the tree or the settings changed while it ran"
+        elif [ -n "$kept" ]; then
             mkdir -p "$QIF_CHECK_KEEP"
             cp "$log" "$kept.log"
             { echo "# passed on this tree $(date -u '+%Y-%m-%d %H:%M UTC') in $((SECONDS - start)) s"

@@ -49,36 +49,11 @@ else
     nok "a counted failure with exit 0 passed (exit $rc): $(tail -2 <<<"$out" | tr '\n' '|')"
 fi
 
-# make check-full's kept steps (QIF_CHECK_KEEP): a step that passed is
-# not run again in a second run on the same tree, its counts replayed; a
-# step that failed runs again; another tree's record is not used.
-keep=$(mktemp -d)
-trap 'rm -rf "$QIF_SUMMARY" "$QIF_CHECK_LOGS" "$keep"' EXIT
-runs=$keep/runs
-long() { echo x >> "$runs"; echo "k 2 0 1" >> "$QIF_SUMMARY"; }
-flaky() { [ -f "$keep/flaky" ] || { : > "$keep/flaky"; return 1; }; }
-two_steps() { : > "$QIF_SUMMARY"; check_step "long one" long; check_step "flaky" flaky; check_summary; }
-(QIF_CHECK_KEEP=$keep/tree-a two_steps) > /dev/null
-out=$(QIF_CHECK_KEEP=$keep/tree-a two_steps); rc=$?
-if [ "$(wc -l < "$runs")" = 1 ] && [ $rc -eq 0 ] &&
-   [ "$(tail -1 <<<"$out")" = "3 passed, 0 failed, 1 skipped" ] &&
-   grep -q '^=== long one: passed on this tree .* kept, not run again' <<<"$out" &&
-   grep -q '^=== flaky: passed in' <<<"$out" &&
-   grep -qx "make check: passed earlier on this tree, not run again: long one ($keep/tree-a)" <<<"$out"; then
-    ok "a second run on the same tree keeps the passed step, counts it, and runs the failed one"
-else
-    nok "kept steps wrong (runs $(wc -l < "$runs"), exit $rc): $(tr '\n' '|' <<<"$out")"
-fi
-(QIF_CHECK_KEEP=$keep/tree-b two_steps) > /dev/null
-if [ "$(wc -l < "$runs")" = 2 ]; then
-    ok "another tree's record is not used"
-else
-    nok "a step kept across trees (runs $(wc -l < "$runs"))"
-fi
-
 # check_full_key: the same for the same committed tree and settings, and
 # for a change to the README or docs/ only; another for a change to
 # anything else or other settings; none while a change is uncommitted.
+keep=$(mktemp -d)
+trap 'rm -rf "$QIF_SUMMARY" "$QIF_CHECK_LOGS" "$keep"' EXIT
 repo=$keep/repo
 git init -q "$repo" && mkdir -p "$repo/docs" "$repo/scripts"
 echo a > "$repo/README.md"; echo b > "$repo/docs/x.md"; echo c > "$repo/scripts/s.sh"
@@ -88,13 +63,55 @@ k1=$(check_full_key "$repo")
 echo a2 > "$repo/README.md"; echo b2 > "$repo/docs/x.md"
 k_docs_dirty=$(check_full_key "$repo")
 gitc commit -qam 2; k2=$(check_full_key "$repo")
-k_settings=$(E2E_N=5 check_full_key "$repo")
+k_settings=$(OFFCMP_GICS=3 check_full_key "$repo")
+k_summary=$(QIF_SUMMARY=/tmp/other QIF_FULL_RERUN=1 check_full_key "$repo")
 echo c2 > "$repo/scripts/s.sh"
 if check_full_key "$repo" > /dev/null; then dirty=keyed; else dirty=none; fi
 gitc commit -qam 3; k3=$(check_full_key "$repo")
-if [ -n "$k1" ] && [ "$k1" = "$k_docs_dirty" ] && [ "$k1" = "$k2" ] &&
+if [ -n "$k1" ] && [ "$k1" = "$k_docs_dirty" ] && [ "$k1" = "$k2" ] && [ "$k1" = "$k_summary" ] &&
    [ "$k_settings" != "$k1" ] && [ "$dirty" = none ] && [ -n "$k3" ] && [ "$k3" != "$k1" ]; then
     ok "check-full's key: docs-only changes keep it; code, settings or uncommitted changes do not"
 else
-    nok "check-full's key: $k1 docs-dirty=$k_docs_dirty docs=$k2 settings=$k_settings dirty=$dirty code=$k3"
+    nok "check-full's key: $k1 docs-dirty=$k_docs_dirty docs=$k2 settings=$k_settings summary=$k_summary dirty=$dirty code=$k3"
+fi
+
+# make check-full's kept steps (QIF_CHECK_KEEP, named by the key): a
+# step that passed is not run again in a second run on the same tree,
+# its counts replayed; a step that failed runs again; another tree's
+# record is not used; a step during which the tree changed is not kept.
+runs=$keep/runs
+long() { echo x >> "$runs"; echo "k 2 0 1" >> "$QIF_SUMMARY"; }
+flaky() { [ -f "$keep/flaky" ] || { : > "$keep/flaky"; return 1; }; }
+two_steps() {
+    : > "$QIF_SUMMARY"
+    TOP=$repo QIF_CHECK_KEEP=$keep/$(check_full_key "$repo")
+    check_step "long one" long; check_step "flaky" flaky; check_summary
+}
+(two_steps) > /dev/null
+out=$(two_steps); rc=$?
+if [ "$(wc -l < "$runs")" = 1 ] && [ $rc -eq 0 ] &&
+   [ "$(tail -1 <<<"$out")" = "3 passed, 0 failed, 1 skipped" ] &&
+   grep -q '^=== long one: passed on this tree .* kept, not run again' <<<"$out" &&
+   grep -q '^=== flaky: passed in' <<<"$out" &&
+   grep -qx "make check: passed earlier on this tree, not run again: long one ($keep/$k3)" <<<"$out"; then
+    ok "a second run on the same tree keeps the passed step, counts it, and runs the failed one"
+else
+    nok "kept steps wrong (runs $(wc -l < "$runs"), exit $rc): $(tr '\n' '|' <<<"$out")"
+fi
+echo c3 > "$repo/scripts/s.sh"; gitc commit -qam 4
+(two_steps) > /dev/null
+if [ "$(wc -l < "$runs")" = 2 ]; then
+    ok "another tree's record is not used"
+else
+    nok "a step kept across trees (runs $(wc -l < "$runs"))"
+fi
+echo c4 > "$repo/scripts/s.sh"; gitc commit -qam 5; k5=$(check_full_key "$repo")
+long() { echo x >> "$runs"; echo c5 > "$repo/scripts/s.sh"; gitc commit -qam 6; }
+out=$(two_steps)
+if grep -q '^=== long one: not kept: the tree or the settings changed while it ran' <<<"$out" &&
+   [ "$(wc -l < "$runs")" = 3 ] && [ ! -e "$keep/$k5/long-one.passed" ] &&
+   [ ! -e "$keep/$k5/flaky.passed" ]; then
+    ok "a step during which the tree changed is not kept"
+else
+    nok "kept across a change during the step (runs $(wc -l < "$runs")): $(grep '^=== long' <<<"$out" | tr '\n' '|')"
 fi
