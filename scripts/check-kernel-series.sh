@@ -13,6 +13,8 @@ set -euo pipefail
 . "$TOP/scripts/kernel-common.sh"
 
 kernel_series
+# checkpatch checks a new file's SPDX line with spdxcheck.py, which needs ply
+need_tools /usr/lib/python3/dist-packages/ply/__init__.py:python3-ply
 tree=$(mktemp -d "$BUILD/kernel-check.XXXXXX")
 trap 'rm -rf "$tree"' EXIT
 kernel_git_tree "$deb" "$tree"
@@ -28,7 +30,10 @@ for p in "${patches[@]}"; do
         fail=$((fail + 1))
         break
     fi
-    if checkpatch_one "$tree" "$p" check-kernel-series; then
+    # A new file asks "does MAINTAINERS need updating?" (a warning, which
+    # fails checkpatch): the series' one new file, its KVM selftest, is
+    # covered by KVM/arm64's "F: tools/testing/selftests/kvm/aarch64/".
+    if checkpatch_one "$tree" "$p" check-kernel-series --ignore FILE_PATH_CHANGES; then
         pass=$((pass + 1))
     else
         fail=$((fail + 1))

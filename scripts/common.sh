@@ -133,9 +133,9 @@ meson_tests() {
     return $rc
 }
 
-# checkpatch_one TREE PATCH PREFIX: TREE's scripts/checkpatch.pl on PATCH
-# (QEMU's or Linux's); prints the verdict, the warnings, and the whole
-# report on an error, which it returns.
+# checkpatch_one TREE PATCH PREFIX [OPTION...]: TREE's scripts/checkpatch.pl
+# (QEMU's or Linux's) on PATCH, with OPTIONs; prints the verdict, the
+# warnings, and the whole report on an error, which it returns.
 # The commit message lines of PATCH (a git format-patch file) wider than
 # 75 columns, as "FILE:LINE: TEXT"; tags and lines without a space (a
 # URL, a path) may be wider.  checkpatch.pl lets these through.
@@ -148,7 +148,8 @@ wide_message_lines() {
 
 checkpatch_one() {
     local tree=$1 patch=$2 prefix=$3 out rc warn
-    out=$(cd "$tree" && ./scripts/checkpatch.pl --no-color "$patch" 2>&1) && rc=0 || rc=$?
+    shift 3
+    out=$(cd "$tree" && ./scripts/checkpatch.pl --no-color "$@" "$patch" 2>&1) && rc=0 || rc=$?
     warn=$(grep -c '^WARNING' <<<"$out" || true)
     if [ $rc -ne 0 ]; then
         echo "$prefix: checkpatch FAIL: $(basename "$patch")"

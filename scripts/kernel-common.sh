@@ -7,7 +7,8 @@
 # The rig's kernel (scripts/rig/kernel.sh), L1's and L2's: the host's
 # KVM, VFIO and SMMUv3, and what an L2 on QEMU's virt machine needs to
 # run edu_irq.ko on a passed-through edu (INTx, MSI through the ITS or
-# GICv2m, PCIe hotplug for the unplug runs) or PL031.
+# GICv2m, PCIe hotplug for the unplug runs) or PL031; the IRQ core's
+# debugfs for the kselftest (vfio_irq_forward) to read an IRQ's state.
 CONFIG=(
     PRINTK TTY ARM_AMBA SERIAL_AMBA_PL011 SERIAL_AMBA_PL011_CONSOLE
     BLK_DEV_INITRD RD_GZIP DEVTMPFS DEVTMPFS_MOUNT PROC_FS SYSFS TMPFS
@@ -18,6 +19,7 @@ CONFIG=(
     TIMERFD SHMEM AIO POSIX_TIMERS FILE_LOCKING DEBUG_FS FTRACE KPROBES
     KPROBE_EVENTS NET UNIX PROC_SYSCTL HIGH_RES_TIMERS MULTIUSER EXPERT
     ARM_ARCH_TIMER ARM_GIC_V2M HOTPLUG_PCI HOTPLUG_PCI_PCIE MODULES MODULE_UNLOAD
+    GENERIC_IRQ_DEBUGFS
 )
 
 # l2_initramfs BUSYBOX KO OUT: the rig's L2 initramfs, made the same for

@@ -39,7 +39,7 @@ l0_run() {
         -kernel "$kernel" -initrd "$out/initramfs.gz" -append "$append" \
         > "$log" 2>&1 || rc=$?
     secs=$(( $(date +%s) - start ))
-    grep -a -E '^(RIG|E2E):|^KTEST: (not ok|Bail|# [0-9]+ of|# fuzz:)|^KREPORT:' "$log" | tr -d '\r' || true
+    grep -a -E '^(RIG|E2E):|^KTEST: (not ok|Bail|# [0-9]+ of|# fuzz:)|^KSELFTEST: (not ok|Bail|# (FAILED|PASSED|Totals)|# .*: Test terminated)|^KREPORT:' "$log" | tr -d '\r' || true
     [ $rc -eq 0 ] || { tail -20 "$log" >&2; die "L1 did not power off cleanly (exit $rc, ${secs} s)"; }
     grep -aq -E '^(RIG|E2E): FAIL' "$log" && die "the rig's checks failed (${secs} s)"
     grep -aq '^RIG: done' "$log" || die "L1 stopped before its checks finished (${secs} s)"
@@ -91,7 +91,7 @@ qemu=$OBJ/qemu-system-aarch64
 cache=$("$TOP/scripts/rig/fetch.sh")
 out=$BUILD/rig
 mkdir -p "$out"
-ktest=
+ktest= kselftest=
 if [ "${RIG_PLATFORM:-}" = 1 ]; then
     if [ "${RIG_KDEBUG:-}" = 1 ]; then
         kernel=$("$TOP/scripts/rig/kernel.sh" --debug)
@@ -109,8 +109,10 @@ if [ "${RIG_PLATFORM:-}" = 1 ]; then
         -I"$(dirname "$kernel")/usr/include" \
         "$TOP/kernel/tests/kvm-vfio-forward-test.c" -o "$ktest" ||
         die "kernel/tests/kvm-vfio-forward-test.c does not build"
+    # the series' KVM selftest, built with the kernel
+    kselftest=$(dirname "$kernel")/vfio_irq_forward
 fi
-"$TOP/scripts/rig/mkinitramfs.sh" "$cache" "$out/initramfs.gz" $ktest
+"$TOP/scripts/rig/mkinitramfs.sh" "$cache" "$out/initramfs.gz" $ktest $kselftest
 machine=(-M virt,virtualization=on,gic-version="$gic",iommu=smmuv3
          -cpu max -smp 2 -m 3G -device edu,addr=2.0)
 append="console=ttyAMA0 rdinit=/init panic=-1 quiet loglevel=4 rig.gic=$gic"

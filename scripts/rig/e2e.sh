@@ -154,14 +154,20 @@ for boot in $boots; do
 done
 [ ${#logs[@]} -gt 0 ] || logs=(/dev/null)    # no boot got as far as L1
 grep -a -h -E '^E2E: ok the loss check' "${logs[@]}" | tr -d '\r' || true
+# summary NAME PASS FAIL: make check's summary line NAME of the boots'
+# lines that match PASS and FAIL
+summary() {
+    cat "${logs[@]}" | tr -d '\r' |
+        awk -v name="$1" -v pass="$2" -v fail="$3" \
+            '$0 ~ pass { p++ } $0 ~ fail { f++ } END { print name, p + 0, f + 0, 0 }' \
+        >> "$QIF_SUMMARY"
+}
 if [ -n "${QIF_SUMMARY:-}" ]; then    # make check's summary: a run is a test
-    cat "${logs[@]}" | tr -d '\r' |
-        awk '/^E2E: ok / { p++ } /^(E2E|RIG): FAIL/ { f++ }
-             END { print "e2e", p + 0, f + 0, 0 }' >> "$QIF_SUMMARY"
-    # Our kernel API test (kernel/tests/), run in L1 on our own kernel.
-    cat "${logs[@]}" | tr -d '\r' |
-        awk '/^KTEST: ok / { p++ } /^KTEST: (not ok|Bail out)/ { f++ }
-             END { print "kernel-api", p + 0, f + 0, 0 }' >> "$QIF_SUMMARY"
+    summary e2e '^E2E: ok ' '^(E2E|RIG): FAIL'
+    # Our kernel API test (kernel/tests/), run in L1 on our own kernel,
+    # and the series' KVM selftest (vfio_irq_forward), on GICv3 boots
+    summary kernel-api '^KTEST: ok ' '^KTEST: (not ok|Bail out)'
+    summary kvm-selftest '^KSELFTEST: ok ' '^KSELFTEST: (not ok|Bail out)'
 fi
 # Each failed boot's failures and boot.sh's verdict, last: what a CI
 # log's tail shows.  Lines of runs that passed are left out.
@@ -169,7 +175,7 @@ names=()
 for boot in "${failed[@]}"; do
     names+=("$(boot_name "$boot")")
     echo "--- $(boot_name "$boot"): the boot's failures ($(boot_out "$boot"))"
-    { grep -a -v -E '^(E2E|RIG): ok|^RIG: (kvm ok|vfio ok|native|done|kvm-vfio-forward-test)|^KTEST: #' \
+    { grep -a -v -E '^(E2E|RIG): ok|^RIG: (kvm ok|vfio ok|native|done|kvm-vfio-forward-test|kselftest)|^KTEST: #|^KSELFTEST: (ok|#)' \
         "$(boot_out "$boot")" || true; } | tail -40
 done
 [ ${#failed[@]} -eq 0 ] ||

@@ -12,8 +12,8 @@
 # list, all built in), cross-built with gcc-aarch64-linux-gnu, with the
 # rig's guest-side counter scripts/rig/edu-irq/ built against it.  Cached in
 # $QIF_CACHE/rig/kbuild-<version>-<hash of config, patches, module>/:
-# Image, .config, edu_irq.ko and the patched UAPI headers (usr/include,
-# for our test program).
+# Image, .config, edu_irq.ko, the series' KVM selftest (vfio_irq_forward)
+# and the patched UAPI headers (usr/include, for our test program).
 #
 #   kernel.sh              build if needed; print the Image's path
 #   kernel.sh --l2         also check it as L2 under our TCG build (below)
@@ -125,6 +125,11 @@ if [ ! -f "$out/Image" ]; then
         { tail -30 "$tree/build.log" >&2; die "kernel build failed"; }
     "${k[@]}" headers >> "$tree/build.log" 2>&1 ||
         { tail -30 "$tree/build.log" >&2; die "kernel: make headers failed"; }
+    # The series' KVM selftest (kernel/patches/), static: L1 has no libc
+    "${k[@]}" -C tools/testing/selftests/kvm EXTRA_CFLAGS=-static \
+        OUTPUT="$tree/kselftest" "$tree/kselftest/aarch64/vfio_irq_forward" \
+        >> "$tree/build.log" 2>&1 ||
+        { tail -30 "$tree/build.log" >&2; die "the KVM selftest vfio_irq_forward does not build"; }
     mkdir -p "$tree/edu-irq"
     cp "$mod/Kbuild" "$mod/edu_irq.c" "$tree/edu-irq/"
     "${k[@]}" M="$tree/edu-irq" modules >> "$tree/build.log" 2>&1 ||
@@ -132,7 +137,8 @@ if [ ! -f "$out/Image" ]; then
     # Made aside and renamed: an interrupted copy is never taken for a build
     rm -rf "$out.new"
     mkdir -p "$out.new/usr"
-    cp "$tree/arch/arm64/boot/Image" "$tree/.config" "$tree/edu-irq/edu_irq.ko" "$out.new/"
+    cp "$tree/arch/arm64/boot/Image" "$tree/.config" "$tree/edu-irq/edu_irq.ko" \
+        "$tree/kselftest/aarch64/vfio_irq_forward" "$out.new/"
     cp -r "$tree/usr/include" "$out.new/usr/"
     rm -rf "$out"
     mv -T "$out.new" "$out"

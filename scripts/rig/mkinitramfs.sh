@@ -3,8 +3,10 @@
 #
 # Build the L1 initramfs of the emulated arm64 rig: busybox-static, the
 # kernel modules the rig needs (with their dependencies, decompressed),
-# and scripts/rig/l1-init as /init.  Usage: mkinitramfs.sh RIG_CACHE OUT [KTEST]
-# KTEST: our kernel API test program, installed as /opt/kvm-vfio-forward-test.
+# and scripts/rig/l1-init as /init.
+# Usage: mkinitramfs.sh RIG_CACHE OUT [KTEST [KSELFTEST]]
+# KTEST: our kernel API test program, installed as /opt/kvm-vfio-forward-test;
+# KSELFTEST: the series' KVM selftest, as /opt/vfio_irq_forward.
 # RIG_ARCH=x86: the x86 rig's L1, which runs our x86 QEMU from the host's
 # own root, shared into L1 over 9p (nothing of QEMU's is copied in).
 set -euo pipefail
@@ -12,7 +14,7 @@ set -euo pipefail
 # shellcheck source=../kernel-common.sh
 . "$(dirname "$0")/../kernel-common.sh"
 
-cache=$1 out=$2 ktest=${3:-}
+cache=$1 out=$2 ktest=${3:-} kselftest=${4:-}
 kdir=$(readlink -f "$cache/kernel")
 kver=$(basename "$(ls -d "$kdir"/lib/modules/*)")
 mods=$kdir/lib/modules/$kver
@@ -39,7 +41,7 @@ busybox_root() {    # busybox_root DIR APPLET...: a root with busybox in it
     done
 }
 busybox_root "$root" sh mount mkdir echo cat ls grep sed insmod poweroff \
-    sleep dmesg readlink basename head tr
+    sleep dmesg readlink basename head tr tee date
 install -m 755 "$TOP/scripts/rig/l1-init" "$root/init"
 
 find_mod() { find "$mods/kernel" -name "$1.ko*" | head -1; }
@@ -141,6 +143,10 @@ fi
 if [ -n "$ktest" ]; then
     mkdir -p "$root/opt"
     install -m 755 "$ktest" "$root/opt/kvm-vfio-forward-test"
+fi
+if [ -n "$kselftest" ]; then
+    mkdir -p "$root/opt"
+    install -m 755 "$kselftest" "$root/opt/vfio_irq_forward"
 fi
 
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out.tmp"
