@@ -32,7 +32,9 @@
  * threadirqs, an IRQ masked for its thread would be deactivated and
  * storm); that unforwarded then, it is still owed to the guest once, with
  * VFIO keeping the line masked until the unmask; that a VM may not forward a
- * device opened for another; and, last, that with the device
+ * device opened for another, nor its owner while another VM's irqfd holds
+ * the trigger's IRQ bypass token (the forwarding is tied to its irqfd
+ * through it); and, last, that with the device
  * fd closed under a forwarded IRQ, unbinding the device from its driver
  * returns at once (it is bound again after).  TAP output; exits non-zero on a
  * failure.
@@ -1142,6 +1144,25 @@ int main(int argc, char **argv)
 		      "a third VM has the group, and an irqfd of the trigger");
 		CHECK_ERR(forward(GSI), EPERM,
 			  "FORWARD of a device opened for another VM");
+		/*
+		 * That VM's irqfd came first and holds the trigger's IRQ
+		 * bypass token: the owner's own irqfd of it cannot tie the
+		 * forwarding to itself, so FORWARD fails.
+		 */
+		{
+			int c_vm = vm, c_kvm_vfio = kvm_vfio;
+
+			vm = b_vm;
+			kvm_vfio = b_kvm_vfio;
+			check(!irqfd(vm, trigger, GSI, -1, true),
+			      "the owner's irqfd of the trigger too");
+			CHECK_ERR(forward(GSI), EINVAL,
+				  "FORWARD while another VM's irqfd holds the trigger's bypass token");
+			check(!irqfd(vm, trigger, GSI, -1, false),
+			      "the owner's irqfd removed");
+			vm = c_vm;
+			kvm_vfio = c_kvm_vfio;
+		}
 		close(kvm_vfio);
 		close_vm(vm);
 		vm = b_vm;
