@@ -118,7 +118,7 @@ fi
 if [ -n "$have_qemu" ]; then
     mkdir -p "$root/opt/qemu"
     install -m 755 "$TOP/scripts/rig/l1-qemu-checks" "$root/opt/qemu/checks"
-    busybox_root "$root" mkfifo wc sort kill awk usleep date tail hexdump chroot
+    busybox_root "$root" mkfifo wc sort kill awk usleep tail hexdump chroot
 fi
 
 # The L2 guest for the end-to-end runs (scripts/rig/l1-e2e): an initramfs
@@ -140,14 +140,12 @@ if [ -f "$ko" ] && [ -n "$have_qemu" ]; then
     install -m 755 "$TOP/scripts/rig/l1-e2e" "$root/opt/qemu/e2e"
 fi
 
-if [ -n "$ktest" ]; then
+# the test programs of our kernel, each under its name in /opt
+for t in "$ktest:kvm-vfio-forward-test" "$kselftest:vfio_irq_forward"; do
+    [ -n "${t%%:*}" ] || continue
     mkdir -p "$root/opt"
-    install -m 755 "$ktest" "$root/opt/kvm-vfio-forward-test"
-fi
-if [ -n "$kselftest" ]; then
-    mkdir -p "$root/opt"
-    install -m 755 "$kselftest" "$root/opt/vfio_irq_forward"
-fi
+    install -m 755 "${t%%:*}" "$root/opt/${t#*:}"
+done
 
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out.tmp"
 mv "$out.tmp" "$out"
