@@ -11,7 +11,8 @@
 # forwarding series) with L0's PL031 made passable (scripts/rig/dtb.sh),
 # runs our kernel API test and checks vfio-platform, then forwarded edu
 # INTx (RIG_EDU=0: not edu; RIG_KDEBUG=1: our debug kernel, kernel.sh
-# --debug, and four times the time).  RIG_BENCH=ROUNDS: the runs of make bench instead; RIG_STRESS=K:
+# --debug, and four times the time; RIG_KSELFTEST=FILE: that build of the
+# series' KVM selftest).  RIG_BENCH=ROUNDS: the runs of make bench instead; RIG_STRESS=K:
 # the hot-unplug lifecycle run K times instead (RIG_UNPLUG_WAIT=irq: with
 # the wait that raced, to reproduce it; RIG_QEMU_TRACE=P1+P2: QEMU trace
 # events shown with each run); RIG_SHORT=1, 2 or 3: shorter sets of
@@ -109,8 +110,9 @@ if [ "${RIG_PLATFORM:-}" = 1 ]; then
         -I"$(dirname "$kernel")/usr/include" \
         "$TOP/kernel/tests/kvm-vfio-forward-test.c" -o "$ktest" ||
         die "kernel/tests/kvm-vfio-forward-test.c does not build"
-    # the series' KVM selftest, built with the kernel
-    kselftest=$(dirname "$kernel")/vfio_irq_forward
+    # the series' KVM selftest, built with the kernel (RIG_KSELFTEST: a
+    # build of one's own, e.g. a new test on the kernel before its fix)
+    kselftest=${RIG_KSELFTEST:-$(dirname "$kernel")/vfio_irq_forward}
 fi
 "$TOP/scripts/rig/mkinitramfs.sh" "$cache" "$out/initramfs.gz" $ktest $kselftest
 machine=(-M virt,virtualization=on,gic-version="$gic",iommu=smmuv3
