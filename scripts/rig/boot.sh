@@ -113,6 +113,8 @@ if [ "${RIG_PLATFORM:-}" = 1 ]; then
     # the series' KVM selftest, built with the kernel (RIG_KSELFTEST: a
     # build of one's own, e.g. a new test on the kernel before its fix)
     kselftest=${RIG_KSELFTEST:-$(dirname "$kernel")/vfio_irq_forward}
+    [ -f "$kselftest" ] && [[ $kselftest != *:* ]] ||
+        die "RIG_KSELFTEST=$kselftest: no such file, or a ':' in its path"
 fi
 "$TOP/scripts/rig/mkinitramfs.sh" "$cache" "$out/initramfs.gz" $ktest $kselftest
 machine=(-M virt,virtualization=on,gic-version="$gic",iommu=smmuv3
@@ -174,6 +176,7 @@ if [ "${RIG_PLATFORM:-}" = 1 ]; then
     fi
 else
     [ "${RIG_KDEBUG:-}" != 1 ] || die "RIG_KDEBUG=1 needs RIG_PLATFORM=1 (our kernel)"
+    [ -z "${RIG_KSELFTEST:-}" ] || die "RIG_KSELFTEST needs RIG_PLATFORM=1 (our kernel)"
     kernel=$(ls "$cache"/kernel/boot/vmlinuz-*)
 fi
 
