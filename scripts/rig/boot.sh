@@ -114,9 +114,9 @@ if [ "${RIG_PLATFORM:-}" = 1 ]; then
     # build of one's own, e.g. a new test on the kernel before its fix)
     kselftest=${RIG_KSELFTEST:-$(dirname "$kernel")/vfio_irq_forward}
     [ -f "$kselftest" ] && [[ $kselftest != *:* ]] ||
-        die "RIG_KSELFTEST=$kselftest: no such file, or a ':' in its path"
+        die "${RIG_KSELFTEST:+RIG_KSELFTEST=}$kselftest: no such file, or a ':' in its path"
 fi
-"$TOP/scripts/rig/mkinitramfs.sh" "$cache" "$out/initramfs.gz" $ktest $kselftest
+"$TOP/scripts/rig/mkinitramfs.sh" "$cache" "$out/initramfs.gz" ${ktest:+"$ktest"} ${kselftest:+"$kselftest"}
 machine=(-M virt,virtualization=on,gic-version="$gic",iommu=smmuv3
          -cpu max -smp 2 -m 3G -device edu,addr=2.0)
 append="console=ttyAMA0 rdinit=/init panic=-1 quiet loglevel=4 rig.gic=$gic"
