@@ -32,15 +32,41 @@ typedef enum VFIOIrqStep {
     STEP_POST,                  /* kvm-vfio POST */
 } VFIOIrqStep;
 
-static const VFIOIrqStep mode_steps[VFIO_IRQ_MODE__MAX][4] = {
+/* Wired IRQs (level, edge): the state machine owns the whole path. */
+static const VFIOIrqStep wired_mode_steps[VFIO_IRQ_MODE__MAX][4] = {
     [VFIO_IRQ_MODE_DISABLED] = { STEP_END },
     [VFIO_IRQ_MODE_FORWARDED] = { STEP_IRQFD, STEP_TRIGGER, STEP_FORWARD },
-    [VFIO_IRQ_MODE_POSTED] = { STEP_IRQFD, STEP_TRIGGER, STEP_POST },
     [VFIO_IRQ_MODE_IRQFD_RESAMPLE] = { STEP_IRQFD_RESAMPLE, STEP_TRIGGER,
                                        STEP_UNMASK },
     [VFIO_IRQ_MODE_IRQFD] = { STEP_IRQFD, STEP_TRIGGER },
     [VFIO_IRQ_MODE_USERSPACE] = { STEP_TRIGGER_USER },
 };
+
+/*
+ * MSI vectors: the device owns each vector's KVM route, irqfd and VFIO
+ * trigger (vfio-pci sets all of an index's triggers in one VFIO request,
+ * and a masked MSI-X vector keeps its irqfd), and points the trigger
+ * before it asks for a mode, saying which path it chose in
+ * fwd->irqfd_allowed.  Only POST is the state machine's; the other modes
+ * record that path.
+ */
+static const VFIOIrqStep msi_mode_steps[VFIO_IRQ_MODE__MAX][4] = {
+    [VFIO_IRQ_MODE_DISABLED] = { STEP_END },
+    [VFIO_IRQ_MODE_POSTED] = { STEP_POST },
+    [VFIO_IRQ_MODE_IRQFD] = { STEP_END },
+    [VFIO_IRQ_MODE_USERSPACE] = { STEP_END },
+};
+
+static const VFIOIrqStep *mode_steps(VFIOIrqFwd *fwd, VfioIrqMode mode)
+{
+    if (fwd->kind == VFIO_IRQ_KIND_MSI) {
+        assert(mode != VFIO_IRQ_MODE_FORWARDED &&
+               mode != VFIO_IRQ_MODE_IRQFD_RESAMPLE);
+        return msi_mode_steps[mode];
+    }
+    assert(mode != VFIO_IRQ_MODE_POSTED);
+    return wired_mode_steps[mode];
+}
 
 static QTAILQ_HEAD(, VFIOIrqFwdDev) fwd_devs =
     QTAILQ_HEAD_INITIALIZER(fwd_devs);
@@ -172,7 +198,7 @@ static bool migration_pauses(void)
 /* Enter @mode from DISABLED; on failure nothing stays set up. */
 static bool enter_mode(VFIOIrqFwd *fwd, VfioIrqMode mode, Error **errp)
 {
-    const VFIOIrqStep *steps = mode_steps[mode];
+    const VFIOIrqStep *steps = mode_steps(fwd, mode);
     int i;
 
     assert(fwd->mode == VFIO_IRQ_MODE_DISABLED);
@@ -197,7 +223,7 @@ static bool enter_mode(VFIOIrqFwd *fwd, VfioIrqMode mode, Error **errp)
 
 void vfio_irq_fwd_disable(VFIOIrqFwd *fwd)
 {
-    const VFIOIrqStep *steps = mode_steps[fwd->mode];
+    const VFIOIrqStep *steps = mode_steps(fwd, fwd->mode);
     int n = 0;
 
     if (fwd->mode == VFIO_IRQ_MODE_DISABLED) {

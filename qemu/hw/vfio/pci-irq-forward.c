@@ -8,9 +8,10 @@
  * reads VFIO's trigger eventfd, VFIO's unmask eventfd).  VFIO's trigger
  * itself is set once by vfio_intx_enable() and stays.
  *
- * MSI/MSI-X: pci.c keeps owning the vector's KVM route, irqfd and VFIO
- * trigger, as before; the state machine only posts a vector once pci.c
- * has pointed VFIO's trigger at the irqfd, unposts it before pci.c
+ * MSI/MSI-X: pci.c owns each vector's KVM route, irqfd and VFIO trigger,
+ * as before, and records which eventfd VFIO took (kvm_trigger); no op
+ * below runs for a vector.  The state machine only posts a vector whose
+ * trigger VFIO took as its irqfd, is told to unpost it before pci.c
  * changes any of that, and reports the vector's path.
  */
 
@@ -101,10 +102,7 @@ static bool vfio_pci_fwd_irqfd_add(VFIOIrqFwd *fwd, bool resample,
     VFIOPCIDevice *vdev = fwd->opaque;
     int ret;
 
-    if (fwd->index != VFIO_PCI_INTX_IRQ_INDEX) {
-        /* pci.c has bound the vector's irqfd to its route already. */
-        return true;
-    }
+    assert(fwd->index == VFIO_PCI_INTX_IRQ_INDEX);
     if (resample) {
         if (!kvm_resamplefds_enabled()) {
             error_setg(errp, "KVM has no resamplefd support");
@@ -137,9 +135,7 @@ static void vfio_pci_fwd_irqfd_del(VFIOIrqFwd *fwd, bool resample)
 {
     VFIOPCIDevice *vdev = fwd->opaque;
 
-    if (fwd->index != VFIO_PCI_INTX_IRQ_INDEX) {
-        return;
-    }
+    assert(fwd->index == VFIO_PCI_INTX_IRQ_INDEX);
     if (kvm_irqchip_remove_irqfd_notifier_gsi(kvm_state, &vdev->intx.interrupt,
                                               fwd->gsi)) {
         warn_report("vfio %s: cannot remove the INTx irqfd of GSI %d",
@@ -157,11 +153,9 @@ static bool vfio_pci_fwd_trigger_set(VFIOIrqFwd *fwd, bool userspace,
 {
     VFIOPCIDevice *vdev = fwd->opaque;
 
-    if (fwd->index == VFIO_PCI_INTX_IRQ_INDEX) {
-        qemu_set_fd_handler(event_notifier_get_fd(&vdev->intx.interrupt),
-                            userspace ? vfio_intx_interrupt : NULL, NULL,
-                            vdev);
-    }
+    assert(fwd->index == VFIO_PCI_INTX_IRQ_INDEX);
+    qemu_set_fd_handler(event_notifier_get_fd(&vdev->intx.interrupt),
+                        userspace ? vfio_intx_interrupt : NULL, NULL, vdev);
     return true;
 }
 
@@ -169,10 +163,9 @@ static void vfio_pci_fwd_trigger_clear(VFIOIrqFwd *fwd, bool userspace)
 {
     VFIOPCIDevice *vdev = fwd->opaque;
 
-    if (fwd->index == VFIO_PCI_INTX_IRQ_INDEX) {
-        qemu_set_fd_handler(event_notifier_get_fd(&vdev->intx.interrupt),
-                            NULL, NULL, vdev);
-    }
+    assert(fwd->index == VFIO_PCI_INTX_IRQ_INDEX);
+    qemu_set_fd_handler(event_notifier_get_fd(&vdev->intx.interrupt),
+                        NULL, NULL, vdev);
 }
 
 static bool vfio_pci_fwd_unmask_set(VFIOIrqFwd *fwd, Error **errp)
@@ -411,11 +404,10 @@ void vfio_pci_intx_fwd_disable(VFIOPCIDevice *vdev)
     vfio_irq_fwd_exit(&vdev->intx.fwd);
 }
 
-void vfio_pci_msi_fwd_init(VFIOPCIDevice *vdev, int nr)
+void vfio_pci_msi_fwd_init(VFIOPCIDevice *vdev, int nr, bool msix)
 {
     VFIOIrqFwd *fwd = &vdev->msi_vectors[nr].fwd;
-    int index = vdev->interrupt == VFIO_INT_MSIX ? VFIO_PCI_MSIX_IRQ_INDEX :
-                VFIO_PCI_MSI_IRQ_INDEX;
+    int index = msix ? VFIO_PCI_MSIX_IRQ_INDEX : VFIO_PCI_MSI_IRQ_INDEX;
 
     vfio_irq_fwd_init(fwd, &vdev->fwd_dev, vdev, index, nr, VFIO_IRQ_KIND_MSI);
     fwd->unsupported = kvm_vfio_irq_kind_unsupported(true);
@@ -486,7 +478,8 @@ static void vfio_pci_msi_fwd_resync(VFIOPCIDevice *vdev, int nr, bool lazy)
         return;
     }
     fwd->blocked = blocked;
-    fwd->irqfd_allowed = vector->virq >= 0;
+    /* Posted only when VFIO took the irqfd as the vector's trigger */
+    fwd->irqfd_allowed = vector->kvm_trigger;
     /* Without a KVM route virq holds an errno (e.g. -ENOSYS without KVM). */
     if (!vfio_irq_fwd_update(fwd, MAX(vector->virq, -1), &err)) {
         error_reportf_err(err, VFIO_MSG_PREFIX, vdev->vbasedev.name);

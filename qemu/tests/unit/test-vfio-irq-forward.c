@@ -191,8 +191,15 @@ void migrate_del_blocker(Error **reasonp)
     g_clear_pointer(reasonp, error_free);
 }
 
+/* An MSI vector's irqfd and trigger are its device's: no op for it. */
+static void assert_wired(VFIOIrqFwd *fwd)
+{
+    g_assert_cmpint(fwd->kind, !=, VFIO_IRQ_KIND_MSI);
+}
+
 static bool fake_irqfd_add(VFIOIrqFwd *fwd, bool resample, Error **errp)
 {
+    assert_wired(fwd);
     g_assert_cmpint(fwd->gsi, >=, 0);
     if (fault(resample ? F_IRQFD_RESAMPLE : F_IRQFD, errp)) {
         return false;
@@ -219,6 +226,7 @@ static void fake_kernel_drop(VFIOIrqFwd *fwd)
 
 static void fake_irqfd_del(VFIOIrqFwd *fwd, bool resample)
 {
+    assert_wired(fwd);
     fake_kernel_drop(fwd);
     f.irqfds--;
     f.resamplefds -= resample;
@@ -228,6 +236,7 @@ static void fake_irqfd_del(VFIOIrqFwd *fwd, bool resample)
 
 static bool fake_trigger_set(VFIOIrqFwd *fwd, bool userspace, Error **errp)
 {
+    assert_wired(fwd);
     if (fault(userspace ? F_TRIGGER_USER : F_TRIGGER, errp)) {
         return false;
     }
@@ -240,6 +249,7 @@ static bool fake_trigger_set(VFIOIrqFwd *fwd, bool userspace, Error **errp)
 
 static void fake_trigger_clear(VFIOIrqFwd *fwd, bool userspace)
 {
+    assert_wired(fwd);
     fake_kernel_drop(fwd);
     f.triggers--;
     f.user_triggers -= userspace;
@@ -249,6 +259,7 @@ static void fake_trigger_clear(VFIOIrqFwd *fwd, bool userspace)
 
 static bool fake_unmask_set(VFIOIrqFwd *fwd, Error **errp)
 {
+    assert_wired(fwd);
     if (fault(F_UNMASK, errp)) {
         return false;
     }
@@ -259,6 +270,7 @@ static bool fake_unmask_set(VFIOIrqFwd *fwd, Error **errp)
 
 static void fake_unmask_clear(VFIOIrqFwd *fwd)
 {
+    assert_wired(fwd);
     f.unmasks--;
     fake_irq(fwd)->unmask--;
 }
@@ -273,9 +285,41 @@ static void fake_refresh(VFIOIrqFwd *fwd)
 
 static void fake_mask(VFIOIrqFwd *fwd)
 {
+    assert_wired(fwd);
     g_assert_cmpint(fwd->mode, ==, VFIO_IRQ_MODE_FORWARDED);
     f.masks++;
     fake_irq(fwd)->masked = true;
+}
+
+/*
+ * vfio-pci's part for an MSI vector, before it enables or updates it:
+ * VFIO's trigger pointed at the vector's irqfd (@kvm) or at QEMU.  A
+ * posted vector is unposted first; if that failed, the kernel ends the
+ * posting itself when the trigger changes.
+ */
+static void fake_msi_wire(VFIOIrqFwd *fwd, bool kvm)
+{
+    FakeIrq *irq = fake_irq(fwd);
+
+    g_assert_cmpint(fwd->kind, ==, VFIO_IRQ_KIND_MSI);
+    g_assert_cmpint(fwd->mode, !=, VFIO_IRQ_MODE_POSTED);
+    if (irq->irqfd != kvm || irq->user != !kvm) {
+        fake_kernel_drop(fwd);
+    }
+    irq->irqfd = kvm;
+    irq->trigger = 1;
+    irq->user = !kvm;
+    fwd->irqfd_allowed = kvm;
+}
+
+/* ... and its teardown (VFIO_DEVICE_SET_IRQS with count 0). */
+static void fake_msi_unwire(VFIOIrqFwd *fwd)
+{
+    FakeIrq *irq = fake_irq(fwd);
+
+    g_assert_cmpint(fwd->mode, !=, VFIO_IRQ_MODE_POSTED);
+    fake_kernel_drop(fwd);
+    irq->irqfd = irq->trigger = irq->user = 0;
 }
 
 static const VFIOIrqFwdOps fake_ops = {
@@ -362,6 +406,18 @@ static void assert_resources(VFIOIrqFwd *fwd)
     bool kfd = fast || m == VFIO_IRQ_MODE_IRQFD ||
                m == VFIO_IRQ_MODE_IRQFD_RESAMPLE;
 
+    if (fwd->kind == VFIO_IRQ_KIND_MSI) {
+        /* Posted or on its irqfd only as the device wired it */
+        g_assert_cmpint(f.irqfds + f.triggers + f.unmasks, ==, 0);
+        g_assert_cmpint(g_hash_table_size(f.kernel), ==, fast);
+        if (fast || m == VFIO_IRQ_MODE_IRQFD) {
+            g_assert_cmpint(fake_irq(fwd)->irqfd, ==, 1);
+            g_assert_cmpint(fake_irq(fwd)->user, ==, 0);
+        }
+        g_assert_null(f.blockers);
+        return;
+    }
+
     g_assert_cmpint(f.irqfds, ==, kfd);
     g_assert_cmpint(f.resamplefds, ==, m == VFIO_IRQ_MODE_IRQFD_RESAMPLE);
     g_assert_cmpint(f.unmasks, ==, m == VFIO_IRQ_MODE_IRQFD_RESAMPLE);
@@ -382,7 +438,11 @@ static void setup_nth(VFIOIrqFwdDev *dev, VFIOIrqFwd *fwd, unsigned n,
                           &fake_ops);
     vfio_irq_fwd_init(fwd, dev, NULL, kind == VFIO_IRQ_KIND_MSI ? 2 : 0, 0,
                       kind);
-    fwd->irqfd_allowed = true;
+    if (kind == VFIO_IRQ_KIND_MSI) {
+        fake_msi_wire(fwd, true);
+    } else {
+        fwd->irqfd_allowed = true;
+    }
 }
 
 static void setup(VFIOIrqFwdDev *dev, VFIOIrqFwd *fwd, OnOffAuto policy,
@@ -538,11 +598,11 @@ static void test_fault_matrix(void)
                     fake_reset(where, errs[e]);
                     setup(&dev, &fwd, policies[p], k);
                     ok = vfio_irq_fwd_enable(&fwd, 40, &err);
+                    /* An MSI vector's irqfd and trigger are pci.c's */
                     fast_fault = where == F_PROBE ||
-                                 where == F_IRQFD ||
-                                 where == F_TRIGGER ||
-                                 where == (k == VFIO_IRQ_KIND_MSI ?
-                                           F_POST : F_FORWARD);
+                                 (k == VFIO_IRQ_KIND_MSI ? where == F_POST :
+                                  where == F_IRQFD || where == F_TRIGGER ||
+                                  where == F_FORWARD);
                     cases++;
 
                     if (policies[p] == ON_OFF_AUTO_ON && fast_fault) {
@@ -577,6 +637,11 @@ static void test_fault_matrix(void)
                         g_assert_cmpint(dev.warned, ==, where != F_PROBE);
                     }
                     assert_resources(&fwd);
+                    if (k == VFIO_IRQ_KIND_MSI) {
+                        /* pci.c: unpost, then VFIO's SET_IRQS count 0 */
+                        vfio_irq_fwd_disable(&fwd);
+                        fake_msi_unwire(&fwd);
+                    }
                     vfio_irq_fwd_dev_exit(&dev);
                     g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_DISABLED);
                     assert_resources(&fwd);
@@ -758,7 +823,8 @@ static void test_migration_source(void)
     setup(&dev, &a, ON_OFF_AUTO_ON, VFIO_IRQ_KIND_LEVEL);
     vfio_irq_fwd_init(&b, &dev, NULL, 2, 0, VFIO_IRQ_KIND_MSI);
     vfio_irq_fwd_init(&c, &dev, NULL, 2, 1, VFIO_IRQ_KIND_MSI);
-    b.irqfd_allowed = c.irqfd_allowed = true;
+    fake_msi_wire(&b, true);
+    fake_msi_wire(&c, true);
     c.blocked = "interrupt remapping blocks the vector";
     g_assert_true(vfio_irq_fwd_enable(&a, 40, &error_abort));
     g_assert_true(vfio_irq_fwd_enable_guest(&b, 60, &error_abort));
@@ -935,7 +1001,7 @@ static void test_reset(void)
     fake_reset(F_NONE, 0);
     setup(&dev, &a, ON_OFF_AUTO_ON, VFIO_IRQ_KIND_LEVEL);
     vfio_irq_fwd_init(&b, &dev, NULL, 2, 0, VFIO_IRQ_KIND_MSI);
-    b.irqfd_allowed = true;
+    fake_msi_wire(&b, true);
     setup_nth(&other, &o, 1, ON_OFF_AUTO_AUTO, VFIO_IRQ_KIND_EDGE);
     g_assert_true(vfio_irq_fwd_enable(&a, 40, &error_abort));
     g_assert_true(vfio_irq_fwd_enable_guest(&b, 60, &error_abort));
@@ -951,8 +1017,8 @@ static void test_reset(void)
     /* Nothing set up in a's place; b still posted, o untouched. */
     g_assert_cmpint(b.mode, ==, VFIO_IRQ_MODE_POSTED);
     g_assert_cmpint(g_hash_table_size(f.kernel), ==, 2);
-    g_assert_cmpint(f.irqfds, ==, 2);
-    g_assert_cmpint(f.triggers, ==, 2);
+    g_assert_cmpint(f.irqfds, ==, 1);       /* o's: b's are pci.c's */
+    g_assert_cmpint(f.triggers, ==, 1);
     g_assert_cmpint(f.resamplefds + f.unmasks, ==, 0);
     g_assert_cmpint(o.mode, ==, VFIO_IRQ_MODE_FORWARDED);
     /* A second enter (nested reset) changes nothing. */
@@ -1098,6 +1164,22 @@ static void test_undo_failed(void)
         f.err = EFAULT;
         /* The guest moves the IRQ: unforward fails, the IRQ still moves. */
         g_assert_true(vfio_irq_fwd_update(&fwd, 41, &error_abort));
+        if (kinds[k] == VFIO_IRQ_KIND_MSI) {
+            /*
+             * A route change keeps the vector's irqfd and trigger (pci.c's),
+             * so the kernel still holds the old posting: the vector stays
+             * on its irqfd and says why, until pci.c sets its trigger anew,
+             * which ends the posting in the kernel.
+             */
+            g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_IRQFD);
+            g_assert_nonnull(strstr(fwd.reason, "may still hold the IRQ"));
+            g_assert_cmpint(GPOINTER_TO_UINT(g_hash_table_lookup(f.kernel,
+                                                                 key)),
+                            ==, 40 + 1);
+            fake_msi_unwire(&fwd);
+            fake_msi_wire(&fwd, true);
+            g_assert_true(vfio_irq_fwd_update(&fwd, 41, &error_abort));
+        }
         g_assert_true(mode_fast(fwd.mode));
         g_assert_cmpint(GPOINTER_TO_UINT(g_hash_table_lookup(f.kernel, key)),
                         ==, 41 + 1);
@@ -1118,6 +1200,11 @@ static void test_undo_failed(void)
         /* Teardown with the undo failing: nothing is left anywhere. */
         g_assert_true(vfio_irq_fwd_enable(&fwd, 43, &error_abort));
         f.fault = undo;
+        if (kinds[k] == VFIO_IRQ_KIND_MSI) {
+            /* pci.c: unpost (failing), then VFIO's SET_IRQS count 0 */
+            vfio_irq_fwd_disable(&fwd);
+            fake_msi_unwire(&fwd);
+        }
         vfio_irq_fwd_dev_exit(&dev);
         g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_DISABLED);
         assert_resources(&fwd);
@@ -1205,7 +1292,7 @@ static void test_on_report_once(void)
         for (int i = 0; i < 20; i++) {
             vfio_irq_fwd_exit(&fwd);
             vfio_irq_fwd_init(&fwd, &dev, NULL, 2, 0, VFIO_IRQ_KIND_MSI);
-            fwd.irqfd_allowed = true;
+            fake_msi_wire(&fwd, true);
             g_assert_true(vfio_irq_fwd_enable_guest(&fwd, 60, &error_abort));
         }
         vfio_irq_fwd_dev_exit(&dev);
@@ -1346,7 +1433,7 @@ static void test_reasons(void)
 
     /* ... but not one QEMU delivers itself. */
     setup(&dev, &fwd, ON_OFF_AUTO_AUTO, VFIO_IRQ_KIND_MSI);
-    fwd.irqfd_allowed = false;
+    fake_msi_wire(&fwd, false);
     g_assert_true(vfio_irq_fwd_enable(&fwd, -1, &error_abort));
     g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_USERSPACE);
     g_assert_null(strstr(fwd.reason, "deliver it directly"));
@@ -1362,27 +1449,31 @@ static void test_hold(void)
 {
     VFIOIrqFwdDev dev;
     VFIOIrqFwd fwd;
-    Error *err = NULL;
 
     fake_reset(F_NONE, 0);
     setup(&dev, &fwd, ON_OFF_AUTO_ON, VFIO_IRQ_KIND_MSI);
     g_assert_true(vfio_irq_fwd_enable_guest(&fwd, 60, &error_abort));
     g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_POSTED);
+    /* pci.c's mask: unpost, trigger to QEMU, hold */
+    vfio_irq_fwd_disable(&fwd);
+    fake_msi_wire(&fwd, false);
     g_assert_true(vfio_irq_fwd_hold(&fwd, "masked", &error_abort));
     g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_USERSPACE);
     g_assert_cmpstr(fwd.reason, ==, "masked");
     assert_resources(&fwd);
+    /* ... and unmask: trigger to the irqfd, update */
+    fake_msi_wire(&fwd, true);
     g_assert_true(vfio_irq_fwd_update(&fwd, 60, &error_abort));
     g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_POSTED);
     assert_resources(&fwd);
 
-    /* QEMU cannot even take it: an error naming the IRQ, nothing held. */
+    /* Holding asks nothing of the device, so it cannot fail. */
     f.fault = F_TRIGGER_USER;
     f.err = EBADF;
-    g_assert_false(vfio_irq_fwd_hold(&fwd, "masked", &err));
-    g_assert_true(g_str_has_prefix(error_get_pretty(err), "IRQ 2.0: "));
-    error_free(err);
-    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_DISABLED);
+    vfio_irq_fwd_disable(&fwd);
+    fake_msi_wire(&fwd, false);
+    g_assert_true(vfio_irq_fwd_hold(&fwd, "masked", &error_abort));
+    g_assert_cmpint(fwd.mode, ==, VFIO_IRQ_MODE_USERSPACE);
     assert_resources(&fwd);
     vfio_irq_fwd_dev_exit(&dev);
 }
@@ -1408,7 +1499,7 @@ static void churn_check(VFIOIrqFwd fwd[CHURN_DEVS][CHURN_VECS],
                         ChurnVec model[CHURN_DEVS][CHURN_VECS],
                         bool enabled[CHURN_DEVS][CHURN_VECS])
 {
-    unsigned posted = 0, irqfds = 0, triggers = 0;
+    unsigned posted = 0;
 
     for (int d = 0; d < CHURN_DEVS; d++) {
         for (int v = 0; v < CHURN_VECS; v++) {
@@ -1422,7 +1513,9 @@ static void churn_check(VFIOIrqFwd fwd[CHURN_DEVS][CHURN_VECS],
                 g_assert_cmpuint(in_kernel, ==, 0);
                 continue;
             }
-            triggers++;
+            /* pci.c's wiring, which the state machine only follows */
+            g_assert_cmpint(fake_irq(w)->trigger, ==, 1);
+            g_assert_cmpint(fake_irq(w)->irqfd, ==, model[d][v].gsi >= 0);
             if (model[d][v].gsi < 0) {
                 /* No KVM route: nothing to post, no irqfd either. */
                 g_assert_cmpint(w->mode, ==, VFIO_IRQ_MODE_USERSPACE);
@@ -1430,18 +1523,17 @@ static void churn_check(VFIOIrqFwd fwd[CHURN_DEVS][CHURN_VECS],
             } else if (model[d][v].failed) {
                 g_assert_cmpint(w->mode, ==, VFIO_IRQ_MODE_IRQFD);
                 g_assert_cmpuint(in_kernel, ==, 0);
-                irqfds++;
             } else {
                 g_assert_cmpint(w->mode, ==, VFIO_IRQ_MODE_POSTED);
                 g_assert_cmpuint(in_kernel, ==, model[d][v].gsi + 1);
                 posted++;
-                irqfds++;
             }
         }
     }
     g_assert_cmpuint(g_hash_table_size(f.kernel), ==, posted);
-    g_assert_cmpint(f.irqfds, ==, irqfds);
-    g_assert_cmpint(f.triggers, ==, triggers);
+    /* No device op ever runs for an MSI vector. */
+    g_assert_cmpint(f.irqfds, ==, 0);
+    g_assert_cmpint(f.triggers, ==, 0);
     g_assert_cmpint(f.resamplefds, ==, 0);
     g_assert_cmpint(f.unmasks, ==, 0);
 }
@@ -1481,19 +1573,23 @@ static void test_churn(void)
             f.fault = F_POST;
             f.err = errs[g_test_rand_int_range(0, G_N_ELEMENTS(errs))];
         }
-        w->irqfd_allowed = gsi >= 0;
+        /* pci.c unposts before it changes the vector, then wires it */
         switch (enabled[d][v] ? op : 0) {
         case 0:                 /* (re-)enable: unmask, MSI enable */
             vfio_irq_fwd_disable(w);
+            fake_msi_wire(w, gsi >= 0);
             g_assert_true(vfio_irq_fwd_enable_guest(w, gsi, &error_abort));
             enabled[d][v] = true;
             break;
         case 1:                 /* the guest moves the vector */
         case 2:
+            vfio_irq_fwd_disable(w);
+            fake_msi_wire(w, gsi >= 0);
             g_assert_true(vfio_irq_fwd_update(w, gsi, &error_abort));
             break;
         case 3:                 /* masked or disabled */
             vfio_irq_fwd_disable(w);
+            fake_msi_unwire(w);
             enabled[d][v] = false;
             gsi = -1;
             break;

@@ -17,6 +17,10 @@ typedef struct VFIOIrqFwd VFIOIrqFwd;
 /*
  * The owning device's part.  Each call either succeeds or leaves nothing
  * behind; the state machine orders them and undoes them in reverse.
+ * For an MSI vector only refresh() is called: its device sets the
+ * vector's irqfd and VFIO trigger up itself, before it enables or
+ * updates it, and says in fwd->irqfd_allowed whether the trigger is the
+ * irqfd; the state machine then only posts (or records the path).
  */
 typedef struct VFIOIrqFwdOps {
     /* Bind the trigger eventfd to fwd->gsi as a KVM irqfd (+ resamplefd). */
@@ -69,7 +73,8 @@ struct VFIOIrqFwd {
      * INTx on x86): x-forward=on does not apply to it.
      */
     const char *unsupported;
-    bool irqfd_allowed;             /* KVM irqfd usable for this IRQ */
+    /* KVM irqfd usable for this IRQ; MSI: the vector's trigger is it */
+    bool irqfd_allowed;
     VfioIrqMode mode;
     char *reason;                   /* why not forwarded/posted, or NULL */
     bool paused;                    /* only a migration/reset keeps it off */
