@@ -490,9 +490,27 @@ static void vfio_irq_fwd_at_exit(Notifier *n, void *data)
 static Notifier exit_notifier = { .notify = vfio_irq_fwd_at_exit };
 
 /*
- * Move @dev's IRQs between their fast and their fallback path through
- * the device's own update path: @to_fast, those that only a migration or
- * a reset kept from it; else those forwarded or posted.
+ * Set @fwd up again on its GSI: a wired IRQ through the device's own
+ * update path, which keeps its interrupts from being lost meanwhile; an
+ * MSI vector here, as its irqfd and trigger stay as they are.
+ */
+static void refresh(VFIOIrqFwd *fwd, bool to_fast)
+{
+    Error *err = NULL;
+
+    trace_vfio_irq_fwd_refresh(fwd->dev->name, fwd->index, fwd->subindex,
+                               to_fast);
+    if (fwd->kind != VFIO_IRQ_KIND_MSI) {
+        fwd->dev->ops->refresh(fwd);
+    } else if (!vfio_irq_fwd_update(fwd, fwd->gsi, &err)) {
+        error_reportf_err(err, "vfio %s: ", fwd->dev->name);
+    }
+}
+
+/*
+ * Move @dev's IRQs between their fast and their fallback path: @to_fast,
+ * those that only a migration or a reset kept from it; else those
+ * forwarded or posted.
  */
 static void refresh_dev(VFIOIrqFwdDev *dev, bool to_fast)
 {
@@ -500,9 +518,7 @@ static void refresh_dev(VFIOIrqFwdDev *dev, bool to_fast)
 
     QLIST_FOREACH_SAFE(fwd, &dev->irqs, next, next) {
         if (to_fast ? fwd->paused : mode_is_fast(fwd->mode)) {
-            trace_vfio_irq_fwd_refresh(dev->name, fwd->index,
-                                       fwd->subindex, to_fast);
-            dev->ops->refresh(fwd);
+            refresh(fwd, to_fast);
         }
     }
 }
@@ -652,9 +668,7 @@ static void vfio_irq_fwd_line_shared(Notifier *n, void *data)
     QTAILQ_FOREACH(dev, &fwd_devs, next) {
         QLIST_FOREACH_SAFE(fwd, &dev->irqs, next, next) {
             if (fwd->mode == VFIO_IRQ_MODE_FORWARDED && fwd->gsi == gsi) {
-                trace_vfio_irq_fwd_refresh(dev->name, fwd->index,
-                                           fwd->subindex, false);
-                dev->ops->refresh(fwd);
+                refresh(fwd, false);
             }
         }
     }

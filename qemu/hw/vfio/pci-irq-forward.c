@@ -1,33 +1,25 @@
 /*
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * vfio-pci's side of IRQ forwarding (irq-forward.c): INTx is forwarded
- * on ARM, MSI and MSI-X vectors are posted on x86.
+ * vfio-pci's side of IRQ forwarding (irq-forward.c): the device's part,
+ * and INTx, which is forwarded on ARM.
  *
  * INTx: the state machine owns the whole path (irqfd, resamplefd, who
  * reads VFIO's trigger eventfd, VFIO's unmask eventfd).  VFIO's trigger
  * itself is set once by vfio_intx_enable() and stays.
- *
- * MSI/MSI-X: pci.c owns each vector's KVM route, irqfd and VFIO trigger,
- * as before, and records which eventfd VFIO took (kvm_trigger); no op
- * below runs for a vector.  The state machine only posts a vector whose
- * trigger VFIO took as its irqfd, is told to unpost it before pci.c
- * changes any of that, and reports the vector's path.
  */
 
 #include "qemu/osdep.h"
-#include <linux/kvm.h>
 #include "qapi/error.h"
 #include "qemu/error-report.h"
 #include "qemu/main-loop.h"
 #include "system/kvm.h"
 #include "system/kvm-vfio-irq.h"
-#include "hw/pci/msix.h"
 #include "hw/vfio/vfio-common.h"
 #include "pci.h"
 
 /* Why no IRQ of any device can be forwarded or posted. */
-static const char *vfio_pci_fwd_blocked_all(void)
+const char *vfio_pci_fwd_blocked_all(void)
 {
     if (!kvm_enabled()) {
         return "KVM is not in use";
@@ -42,7 +34,7 @@ static const char *vfio_pci_fwd_blocked_all(void)
 }
 
 /* The x-no-kvm-* property that keeps IRQ @index off KVM, or NULL. */
-static const char *vfio_pci_fwd_no_kvm(VFIOPCIDevice *vdev, int index)
+const char *vfio_pci_fwd_no_kvm(VFIOPCIDevice *vdev, int index)
 {
     switch (index) {
     case VFIO_PCI_INTX_IRQ_INDEX:
@@ -54,46 +46,9 @@ static const char *vfio_pci_fwd_no_kvm(VFIOPCIDevice *vdev, int index)
     }
 }
 
-static const char *vfio_pci_fwd_blocked(VFIOPCIDevice *vdev, int index)
+const char *vfio_pci_fwd_blocked(VFIOPCIDevice *vdev, int index)
 {
     return vfio_pci_fwd_no_kvm(vdev, index) ?: vfio_pci_fwd_blocked_all();
-}
-
-bool vfio_pci_fwd_check(VFIOPCIDevice *vdev, Error **errp)
-{
-    static const int indexes[] = {
-        VFIO_PCI_INTX_IRQ_INDEX, VFIO_PCI_MSI_IRQ_INDEX,
-        VFIO_PCI_MSIX_IRQ_INDEX,
-    };
-    g_autofree char *name = NULL;
-    const char *blocked = NULL;
-    int i;
-
-    if (vdev->forward != ON_OFF_AUTO_ON) {
-        return true;
-    }
-    name = vdev->vbasedev.sysfsdev ?
-           g_path_get_basename(vdev->vbasedev.sysfsdev) :
-           g_strdup(vdev->vbasedev.name ?: "?");
-    if (kvm_vfio_irq_kind_unsupported(false) &&
-        kvm_vfio_irq_kind_unsupported(true)) {
-        blocked = kvm_vfio_irq_kind_unsupported(false);
-    }
-    /*
-     * Contradictions first: an IRQ kind that could be fast on this target
-     * is kept off KVM.  Then what this QEMU run lacks.
-     */
-    for (i = 0; !blocked && i < ARRAY_SIZE(indexes); i++) {
-        bool msi = indexes[i] != VFIO_PCI_INTX_IRQ_INDEX;
-
-        if (!kvm_vfio_irq_kind_unsupported(msi)) {
-            blocked = vfio_pci_fwd_no_kvm(vdev, indexes[i]);
-        }
-    }
-    if (!blocked) {
-        blocked = vfio_pci_fwd_blocked_all();
-    }
-    return vfio_irq_fwd_check(name, vdev->forward, blocked, errp);
 }
 
 static bool vfio_pci_fwd_irqfd_add(VFIOIrqFwd *fwd, bool resample,
@@ -221,49 +176,15 @@ static const VFIOIrqFwdOps vfio_pci_fwd_ops = {
     .mask = vfio_pci_fwd_mask,
 };
 
-static void vfio_pci_fwd_routes_changed(Notifier *n, void *data);
-
-/*
- * x-forward=on: refuse at realize a device whose IRQs cannot be made
- * fast, rather than report it at each MSI enable.  INTx, enabled at
- * realize, fails there by itself.
- */
-static bool vfio_pci_fwd_probe(VFIOPCIDevice *vdev, Error **errp)
-{
-    PCIDevice *pdev = &vdev->pdev;
-
-    if (!kvm_vfio_irq_kind_unsupported(true)) {
-        bool msi = pdev->cap_present & (QEMU_PCI_CAP_MSI | QEMU_PCI_CAP_MSIX);
-
-        return vfio_irq_fwd_probe(&vdev->fwd_dev, VFIO_IRQ_KIND_MSI,
-                                  msi ? NULL : "the device has neither MSI "
-                                  "nor MSI-X", errp);
-    }
-    if (!kvm_vfio_irq_kind_unsupported(false) &&
-        !vfio_pci_read_config(pdev, PCI_INTERRUPT_PIN, 1)) {
-        return vfio_irq_fwd_probe(&vdev->fwd_dev, VFIO_IRQ_KIND_LEVEL,
-                                  "the device has no INTx pin", errp);
-    }
-    return true;
-}
-
-bool vfio_pci_fwd_init(VFIOPCIDevice *vdev, Error **errp)
+void vfio_pci_fwd_init(VFIOPCIDevice *vdev)
 {
     vfio_irq_fwd_dev_init(&vdev->fwd_dev, OBJECT(vdev), vdev->vbasedev.name,
                           vdev->vbasedev.fd, vfio_kvm_device_get_fd(),
-                          vdev->forward,
-                          &vfio_pci_fwd_ops);
-    vdev->fwd_route_notifier.notify = vfio_pci_fwd_routes_changed;
-    kvm_vfio_irq_add_route_notifier(&vdev->fwd_route_notifier);
-    return vfio_pci_fwd_probe(vdev, errp);
+                          vdev->forward, &vfio_pci_fwd_ops);
 }
 
 void vfio_pci_fwd_exit(VFIOPCIDevice *vdev)
 {
-    if (vdev->fwd_route_notifier.notify) {
-        kvm_vfio_irq_remove_route_notifier(&vdev->fwd_route_notifier);
-        vdev->fwd_route_notifier.notify = NULL;
-    }
     vfio_irq_fwd_dev_exit(&vdev->fwd_dev);
 }
 
@@ -392,155 +313,11 @@ static void vfio_pci_fwd_refresh(VFIOIrqFwd *fwd)
 {
     VFIOPCIDevice *vdev = fwd->opaque;
 
-    if (fwd->index != VFIO_PCI_INTX_IRQ_INDEX) {
-        vfio_pci_msi_fwd_sync(vdev, fwd->subindex);
-        return;
-    }
+    assert(fwd->index == VFIO_PCI_INTX_IRQ_INDEX);
     vfio_pci_intx_fwd_reroute(vdev, &vdev->intx.route);
 }
 
 void vfio_pci_intx_fwd_disable(VFIOPCIDevice *vdev)
 {
     vfio_irq_fwd_exit(&vdev->intx.fwd);
-}
-
-void vfio_pci_msi_fwd_init(VFIOPCIDevice *vdev, int nr, bool msix)
-{
-    VFIOIrqFwd *fwd = &vdev->msi_vectors[nr].fwd;
-    int index = msix ? VFIO_PCI_MSIX_IRQ_INDEX : VFIO_PCI_MSI_IRQ_INDEX;
-
-    vfio_irq_fwd_init(fwd, &vdev->fwd_dev, vdev, index, nr, VFIO_IRQ_KIND_MSI);
-    fwd->unsupported = kvm_vfio_irq_kind_unsupported(true);
-    fwd->blocked = vfio_pci_fwd_blocked(vdev, index);
-}
-
-/*
- * Why the KVM route of vector @nr cannot be posted, or NULL: the route
- * pci.c gave KVM, as KVM holds it (after interrupt remapping).
- */
-static const char *vfio_pci_msi_unpostable(VFIOPCIDevice *vdev, int nr)
-{
-    int virq = vdev->msi_vectors[nr].virq;
-    struct kvm_irq_routing_entry route;
-
-    if (virq < 0) {
-        return NULL;    /* no KVM route: not posted for other reasons */
-    }
-    if (kvm_vfio_irq_route_blocked(virq)) {
-        return "interrupt remapping blocks the vector";
-    }
-    return kvm_vfio_irq_route_unpostable(
-        kvm_irqchip_get_route(kvm_state, virq, &route) ? NULL : &route);
-}
-
-/*
- * pci.c pointed VFIO's trigger for vector @nr at QEMU (a masked MSI-X
- * vector): QEMU delivers it, and keeps it pending while masked.
- */
-void vfio_pci_msi_fwd_hold(VFIOPCIDevice *vdev, int nr)
-{
-    Error *err = NULL;
-
-    if (vdev->msi_vectors[nr].use &&
-        !vfio_irq_fwd_hold(&vdev->msi_vectors[nr].fwd, "masked: QEMU keeps "
-                           "its interrupts pending", &err)) {
-        error_reportf_err(err, VFIO_MSG_PREFIX, vdev->vbasedev.name);
-    }
-}
-
-static void vfio_pci_msi_fwd_resync(VFIOPCIDevice *vdev, int nr, bool lazy)
-{
-    VFIOMSIVector *vector = &vdev->msi_vectors[nr];
-    VFIOIrqFwd *fwd = &vector->fwd;
-    const char *blocked;
-    Error *err = NULL;
-
-    if (!vector->use) {
-        return;
-    }
-    /* A masked MSI-X vector fires through QEMU, for the PBA: no posting. */
-    if (vdev->interrupt == VFIO_INT_MSIX && msix_is_masked(&vdev->pdev, nr)) {
-        vfio_pci_msi_fwd_hold(vdev, nr);
-        return;
-    }
-    blocked = vfio_pci_fwd_blocked(vdev, fwd->index);
-    /* Translate the route only when posting is an option at all. */
-    if (!blocked && !fwd->unsupported && vdev->forward != ON_OFF_AUTO_OFF) {
-        blocked = vfio_pci_msi_unpostable(vdev, nr);
-    }
-    /*
-     * On a remapping change, leave alone what pci.c has taken down, and a
-     * vector kept from posting for a reason the change did not touch.
-     */
-    if (lazy && (fwd->mode == VFIO_IRQ_MODE_DISABLED ||
-                 (fwd->mode != VFIO_IRQ_MODE_POSTED &&
-                  fwd->blocked == blocked))) {
-        return;
-    }
-    fwd->blocked = blocked;
-    /* Posted only when VFIO took the irqfd as the vector's trigger */
-    fwd->irqfd_allowed = vector->kvm_trigger;
-    /* Without a KVM route virq holds an errno (e.g. -ENOSYS without KVM). */
-    if (!vfio_irq_fwd_update(fwd, MAX(vector->virq, -1), &err)) {
-        error_reportf_err(err, VFIO_MSG_PREFIX, vdev->vbasedev.name);
-    }
-}
-
-/*
- * pci.c has pointed VFIO's trigger for vector @nr at its KVM irqfd (or,
- * without a KVM route, at QEMU): post it, or record the path it takes.
- * Also after every route change, to re-post with the new route.
- */
-void vfio_pci_msi_fwd_sync(VFIOPCIDevice *vdev, int nr)
-{
-    vfio_pci_msi_fwd_resync(vdev, nr, false);
-}
-
-void vfio_pci_msi_fwd_sync_all(VFIOPCIDevice *vdev)
-{
-    int i;
-
-    for (i = 0; i < vdev->nr_vectors; i++) {
-        vfio_pci_msi_fwd_sync(vdev, i);
-    }
-}
-
-/* Before pci.c masks, re-routes or tears down vector @nr. */
-void vfio_pci_msi_fwd_unpost(VFIOPCIDevice *vdev, int nr)
-{
-    if (vdev->msi_vectors[nr].use) {
-        vfio_irq_fwd_disable(&vdev->msi_vectors[nr].fwd);
-    }
-}
-
-void vfio_pci_msi_fwd_unpost_all(VFIOPCIDevice *vdev)
-{
-    int i;
-
-    for (i = 0; i < vdev->nr_vectors; i++) {
-        vfio_pci_msi_fwd_unpost(vdev, i);
-    }
-}
-
-/*
- * Interrupt remapping rewrote MSI routes (kvm_vfio_irq_routes_changed()):
- * re-post every posted vector with its new route, and post the ones that
- * only their old route kept from it.
- */
-static void vfio_pci_fwd_routes_changed(Notifier *n, void *data)
-{
-    VFIOPCIDevice *vdev = container_of(n, VFIOPCIDevice, fwd_route_notifier);
-    int i;
-
-    if (vdev->interrupt != VFIO_INT_MSI && vdev->interrupt != VFIO_INT_MSIX) {
-        return;
-    }
-    for (i = 0; i < vdev->nr_vectors; i++) {
-        vfio_pci_msi_fwd_resync(vdev, i, true);
-    }
-}
-
-void vfio_pci_msi_fwd_exit(VFIOPCIDevice *vdev, int nr)
-{
-    vfio_irq_fwd_exit(&vdev->msi_vectors[nr].fwd);
 }

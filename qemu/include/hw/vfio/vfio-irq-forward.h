@@ -17,10 +17,10 @@ typedef struct VFIOIrqFwd VFIOIrqFwd;
 /*
  * The owning device's part.  Each call either succeeds or leaves nothing
  * behind; the state machine orders them and undoes them in reverse.
- * For an MSI vector only refresh() is called: its device sets the
- * vector's irqfd and VFIO trigger up itself, before it enables or
- * updates it, and says in fwd->irqfd_allowed whether the trigger is the
- * irqfd; the state machine then only posts (or records the path).
+ * None is called for an MSI vector: its device sets the vector's irqfd
+ * and VFIO trigger up itself, before it enables or updates it, and says
+ * in fwd->irqfd_allowed whether the trigger is the irqfd; the state
+ * machine then only posts (or records the path).
  */
 typedef struct VFIOIrqFwdOps {
     /* Bind the trigger eventfd to fwd->gsi as a KVM irqfd (+ resamplefd). */
