@@ -239,15 +239,15 @@ void vfio_irq_fwd_disable(VFIOIrqFwd *fwd)
 }
 
 /*
- * Try the fast mode.  *kernel_has_api tells whether the kernel implements
- * it: only then is a failure a surprise worth a warning under "auto".
- * During a migration, fwd->paused says that only the migration keeps the
- * IRQ from it.
+ * Whether the fast mode may be tried.  *kernel_has_api tells whether the
+ * kernel implements it: only then is a failure a surprise worth a warning
+ * under "auto".  During a migration, fwd->paused says that only the
+ * migration keeps the IRQ from it.
  */
-static bool forward(VFIOIrqFwd *fwd, bool *kernel_has_api, Error **errp)
+static bool forward_ready(VFIOIrqFwd *fwd, bool *kernel_has_api,
+                          Error **errp)
 {
     bool msi = fwd->kind == VFIO_IRQ_KIND_MSI;
-    VfioIrqMode mode = msi ? VFIO_IRQ_MODE_POSTED : VFIO_IRQ_MODE_FORWARDED;
 
     *kernel_has_api = false;
     if (fwd->blocked) {
@@ -284,7 +284,15 @@ static bool forward(VFIOIrqFwd *fwd, bool *kernel_has_api, Error **errp)
                    migration_pauses() ? "migration" : "reset");
         return false;
     }
-    return enter_mode(fwd, mode, errp);
+    return true;
+}
+
+/* Try the fast mode (see forward_ready()). */
+static bool forward(VFIOIrqFwd *fwd, bool *kernel_has_api, Error **errp)
+{
+    return forward_ready(fwd, kernel_has_api, errp) &&
+           enter_mode(fwd, fwd->kind == VFIO_IRQ_KIND_MSI ?
+                      VFIO_IRQ_MODE_POSTED : VFIO_IRQ_MODE_FORWARDED, errp);
 }
 
 bool vfio_irq_fwd_may_forward(VFIOIrqFwd *fwd)
@@ -341,6 +349,16 @@ static gpointer reported_key(VFIOIrqFwd *fwd)
     return GUINT_TO_POINTER(fwd->index << 24 | fwd->subindex);
 }
 
+/* Every enable starts afresh on @gsi. */
+static void enable_begin(VFIOIrqFwd *fwd, int gsi)
+{
+    assert(fwd->mode == VFIO_IRQ_MODE_DISABLED);
+    fwd->gsi = gsi;
+    fwd->paused = false;
+    fwd->line_shared = false;
+    g_clear_pointer(&fwd->reason, g_free);
+}
+
 static bool enable(VFIOIrqFwd *fwd, int gsi, bool strict, Error **errp)
 {
     VFIOIrqFwdDev *dev = fwd->dev;
@@ -348,11 +366,7 @@ static bool enable(VFIOIrqFwd *fwd, int gsi, bool strict, Error **errp)
     bool kernel_has_api = false;
     Error *err = NULL;
 
-    assert(fwd->mode == VFIO_IRQ_MODE_DISABLED);
-    fwd->gsi = gsi;
-    fwd->paused = false;
-    fwd->line_shared = false;
-    g_clear_pointer(&fwd->reason, g_free);
+    enable_begin(fwd, gsi);
 
     if (fwd->unsupported) {
         fwd->reason = g_strdup(fwd->unsupported);
@@ -454,6 +468,86 @@ bool vfio_irq_fwd_update(VFIOIrqFwd *fwd, int gsi, Error **errp)
                               fwd->gsi, gsi);
     vfio_irq_fwd_disable(fwd);
     return enable(fwd, gsi, false, errp);
+}
+
+/*
+ * Post @n vectors, consecutive sub-indexes of one index of one device,
+ * that forward_ready() let through, with one request: the kernel takes
+ * all of them or none.
+ */
+static bool post_run(VFIOIrqFwd *const *fwds, unsigned n)
+{
+    VFIOIrqFwdDev *dev = fwds[0]->dev;
+    g_autofree uint32_t *gsi = g_new(uint32_t, n);
+    Error *err = NULL;
+    unsigned i;
+
+    for (i = 0; i < n; i++) {
+        gsi[i] = fwds[i]->gsi;
+    }
+    if (kvm_vfio_irq_request(dev->kvm_fd, KVM_VFIO_IRQ_POST, dev->vfio_fd,
+                             fwds[0]->index, fwds[0]->subindex, n, gsi,
+                             &err) < 0) {
+        trace_vfio_irq_fwd_post_many_failed(dev->name, fwds[0]->index,
+                                            fwds[0]->subindex, n,
+                                            error_get_pretty(err));
+        error_free(err);
+        return false;
+    }
+    trace_vfio_irq_fwd_post_many(dev->name, fwds[0]->index, fwds[0]->subindex,
+                                 fwds[0]->subindex + n - 1);
+    for (i = 0; i < n; i++) {
+        fwds[i]->mode = VFIO_IRQ_MODE_POSTED;
+        fwds[i]->undo_failed = false;
+        g_hash_table_remove(dev->reported, reported_key(fwds[i]));
+        trace_vfio_irq_fwd_mode(dev->name, fwds[i]->index, fwds[i]->subindex,
+                                fwds[i]->gsi,
+                                VfioIrqMode_str(VFIO_IRQ_MODE_POSTED));
+    }
+    return true;
+}
+
+static bool posts_together(VFIOIrqFwd *a, VFIOIrqFwd *b)
+{
+    return a->dev == b->dev && a->index == b->index &&
+           b->subindex == a->subindex + 1;
+}
+
+void vfio_irq_fwd_update_many(VFIOIrqFwd *const *fwds, const int *gsi,
+                              unsigned n)
+{
+    g_autofree bool *ready = g_new0(bool, n);
+    unsigned i, j;
+
+    for (i = 0; i < n; i++) {
+        VFIOIrqFwd *fwd = fwds[i];
+        bool kernel_has_api;
+
+        assert(fwd->dev && fwd->kind == VFIO_IRQ_KIND_MSI);
+        trace_vfio_irq_fwd_update(fwd->dev->name, fwd->index, fwd->subindex,
+                                  fwd->gsi, gsi[i]);
+        vfio_irq_fwd_disable(fwd);
+        enable_begin(fwd, gsi[i]);
+        ready[i] = !fwd->unsupported && fwd->dev->policy != ON_OFF_AUTO_OFF &&
+                   forward_ready(fwd, &kernel_has_api, NULL);
+    }
+    for (i = 0; i < n; i = j) {
+        for (j = i + 1; j < n && ready[i] && ready[j] &&
+             posts_together(fwds[j - 1], fwds[j]); j++) {
+            /* the run of vectors that one request can post */
+        }
+        if (j - i >= 2 && post_run(fwds + i, j - i)) {
+            continue;
+        }
+        /* Alone, or the run failed: each on its own, with its reason. */
+        for (; i < j; i++) {
+            Error *err = NULL;
+
+            if (!enable(fwds[i], gsi[i], false, &err)) {
+                error_reportf_err(err, "vfio %s: ", fwds[i]->dev->name);
+            }
+        }
+    }
 }
 
 void vfio_irq_fwd_init(VFIOIrqFwd *fwd, VFIOIrqFwdDev *dev, void *opaque,

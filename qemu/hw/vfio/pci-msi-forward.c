@@ -65,20 +65,24 @@ void vfio_pci_msi_fwd_hold(VFIOPCIDevice *vdev, int nr)
     }
 }
 
-static void vfio_pci_msi_fwd_resync(VFIOPCIDevice *vdev, int nr, bool lazy)
+/*
+ * Bring vector @nr's state up to date with pci.c's; true if it is then to
+ * be updated on MAX(virq, -1) (without a KVM route virq holds an errno,
+ * e.g. -ENOSYS without KVM).
+ */
+static bool vfio_pci_msi_fwd_prepare(VFIOPCIDevice *vdev, int nr, bool lazy)
 {
     VFIOMSIVector *vector = &vdev->msi_vectors[nr];
     VFIOIrqFwd *fwd = &vector->fwd;
     const char *blocked;
-    Error *err = NULL;
 
     if (!vector->use) {
-        return;
+        return false;
     }
     /* A masked MSI-X vector fires through QEMU, for the PBA: no posting. */
     if (vdev->interrupt == VFIO_INT_MSIX && msix_is_masked(&vdev->pdev, nr)) {
         vfio_pci_msi_fwd_hold(vdev, nr);
-        return;
+        return false;
     }
     blocked = vfio_pci_fwd_blocked(vdev, fwd->index);
     /* Translate the route only when posting is an option at all. */
@@ -92,13 +96,22 @@ static void vfio_pci_msi_fwd_resync(VFIOPCIDevice *vdev, int nr, bool lazy)
     if (lazy && (fwd->mode == VFIO_IRQ_MODE_DISABLED ||
                  (fwd->mode != VFIO_IRQ_MODE_POSTED &&
                   fwd->blocked == blocked))) {
-        return;
+        return false;
     }
     fwd->blocked = blocked;
     /* Posted only when VFIO took the irqfd as the vector's trigger */
     fwd->irqfd_allowed = vector->kvm_trigger;
-    /* Without a KVM route virq holds an errno (e.g. -ENOSYS without KVM). */
-    if (!vfio_irq_fwd_update(fwd, MAX(vector->virq, -1), &err)) {
+    return true;
+}
+
+static void vfio_pci_msi_fwd_resync(VFIOPCIDevice *vdev, int nr, bool lazy)
+{
+    int virq = vdev->msi_vectors[nr].virq;
+    Error *err = NULL;
+
+    if (vfio_pci_msi_fwd_prepare(vdev, nr, lazy) &&
+        !vfio_irq_fwd_update(&vdev->msi_vectors[nr].fwd, MAX(virq, -1),
+                             &err)) {
         error_reportf_err(err, VFIO_MSG_PREFIX, vdev->vbasedev.name);
     }
 }
@@ -113,13 +126,21 @@ void vfio_pci_msi_fwd_sync(VFIOPCIDevice *vdev, int nr)
     vfio_pci_msi_fwd_resync(vdev, nr, false);
 }
 
+/* The same for every vector, posting runs of them with one request. */
 void vfio_pci_msi_fwd_sync_all(VFIOPCIDevice *vdev)
 {
+    g_autofree VFIOIrqFwd **fwds = g_new(VFIOIrqFwd *, vdev->nr_vectors);
+    g_autofree int *gsi = g_new(int, vdev->nr_vectors);
+    unsigned n = 0;
     int i;
 
     for (i = 0; i < vdev->nr_vectors; i++) {
-        vfio_pci_msi_fwd_sync(vdev, i);
+        if (vfio_pci_msi_fwd_prepare(vdev, i, false)) {
+            fwds[n] = &vdev->msi_vectors[i].fwd;
+            gsi[n++] = MAX(vdev->msi_vectors[i].virq, -1);
+        }
     }
+    vfio_irq_fwd_update_many(fwds, gsi, n);
 }
 
 /* Before pci.c masks, re-routes or tears down vector @nr. */

@@ -138,6 +138,8 @@ static struct {
     GHashTable *kernel;         /* irq_key() -> gsi + 1 */
     GHashTable *irqs;           /* irq_key() -> FakeIrq */
     int kernel_calls;
+    unsigned posts[8];          /* the count of the first POSTs, in order */
+    unsigned nposts;
     int refreshes;
     int masks;
 } f;
@@ -341,26 +343,46 @@ static int fake_has_attr(int dev_fd, uint32_t group, uint64_t attr)
     return f.fault == F_PROBE ? -f.err : 0;
 }
 
-/* A kernel that keeps the forwarded/posted set and its preconditions. */
+/*
+ * A kernel that keeps the forwarded/posted set and its preconditions, for
+ * each sub-index of the request: all of them or none.
+ */
 static int fake_set_attr(int dev_fd, uint32_t group, uint64_t attr, void *arg)
 {
     struct kvm_vfio_dev_irq *r = arg;
-    gpointer key = irq_key(r->fd, r->index, r->start);
-    FakeIrq *irq = g_hash_table_lookup(f.irqs, key);
     bool on = attr == KVM_DEV_VFIO_DEVICE_FORWARD_IRQ ||
               attr == KVM_DEV_VFIO_DEVICE_POST_IRQ;
+    uint32_t i;
 
     f.kernel_calls++;
     g_assert_cmpint(dev_fd, ==, KVM_FD);
-    g_assert_cmpint(r->count, ==, 1);
+    g_assert_cmpint(r->count, >=, 1);
+    g_assert_cmpint(r->argsz, ==, sizeof(*r) + r->count * sizeof(r->gsi[0]));
     g_assert_cmpint(r->flags, ==, 0);       /* a real kernel: EINVAL */
+    /* Only posting has a reason to batch: a vCPU's vectors come together */
+    g_assert(r->count == 1 || attr == KVM_DEV_VFIO_DEVICE_POST_IRQ);
+    if (attr == KVM_DEV_VFIO_DEVICE_POST_IRQ) {
+        if (f.nposts < ARRAY_SIZE(f.posts)) {
+            f.posts[f.nposts] = r->count;
+        }
+        f.nposts++;
+    }
     if ((attr == KVM_DEV_VFIO_DEVICE_FORWARD_IRQ && faulty(F_FORWARD)) ||
         (attr == KVM_DEV_VFIO_DEVICE_POST_IRQ && faulty(F_POST)) ||
         (attr == KVM_DEV_VFIO_DEVICE_UNFORWARD_IRQ && faulty(F_UNFORWARD)) ||
         (attr == KVM_DEV_VFIO_DEVICE_UNPOST_IRQ && faulty(F_UNPOST))) {
         return -f.err;
     }
-    if (on) {
+    for (i = 0; i < r->count; i++) {
+        gpointer key = irq_key(r->fd, r->index, r->start + i);
+        FakeIrq *irq = g_hash_table_lookup(f.irqs, key);
+
+        if (!on) {
+            if (!g_hash_table_contains(f.kernel, key)) {
+                return -EINVAL;
+            }
+            continue;
+        }
         /* The API's preconditions: irqfd + trigger set, no resamplefd. */
         if (!irq || irq->irqfd != 1 || irq->trigger != 1 || irq->user) {
             return -EINVAL;
@@ -369,9 +391,16 @@ static int fake_set_attr(int dev_fd, uint32_t group, uint64_t attr, void *arg)
             g_hash_table_contains(f.kernel, key)) {
             return -EBUSY;
         }
-        g_hash_table_insert(f.kernel, key, GUINT_TO_POINTER(r->gsi[0] + 1));
-    } else if (!g_hash_table_remove(f.kernel, key)) {
-        return -EINVAL;
+    }
+    for (i = 0; i < r->count; i++) {
+        gpointer key = irq_key(r->fd, r->index, r->start + i);
+
+        if (on) {
+            g_hash_table_insert(f.kernel, key,
+                                GUINT_TO_POINTER(r->gsi[i] + 1));
+        } else {
+            g_hash_table_remove(f.kernel, key);
+        }
     }
     return 0;
 }
@@ -1620,6 +1649,91 @@ static void test_churn(void)
 }
 
 /*
+ * Batched posting (vfio-pci's MSI and MSI-X enable, an MSI route
+ * change): one request per run of consecutive vectors that can be
+ * posted; a vector that cannot goes alone, and a run the kernel refuses
+ * is tried one by one, each vector falling back with its own reason.
+ */
+static void test_post_batch(void)
+{
+    static const struct {
+        const char *name;
+        int fault;
+        OnOffAuto policy;
+        RunState runstate;
+        uint32_t sub[4];            /* the vectors' sub-indexes */
+        const char *blocked;        /* why vector 2 cannot be posted */
+        unsigned nposts, posts[5];  /* the POST requests' counts */
+        VfioIrqMode mode;           /* every vector's but a blocked one */
+    } cases[] = {
+        { "together", F_NONE, ON_OFF_AUTO_AUTO, RUN_STATE_RUNNING,
+          { 0, 1, 2, 3 }, NULL, 1, { 4 }, VFIO_IRQ_MODE_POSTED },
+        { "one blocked", F_NONE, ON_OFF_AUTO_AUTO, RUN_STATE_RUNNING,
+          { 0, 1, 2, 3 }, "route", 2, { 2, 1 }, VFIO_IRQ_MODE_POSTED },
+        { "refused", F_POST, ON_OFF_AUTO_AUTO, RUN_STATE_RUNNING,
+          { 0, 1, 2, 3 }, NULL, 5, { 4, 1, 1, 1, 1 }, VFIO_IRQ_MODE_IRQFD },
+        { "gaps", F_NONE, ON_OFF_AUTO_AUTO, RUN_STATE_RUNNING,
+          { 0, 2, 3, 5 }, NULL, 3, { 1, 2, 1 }, VFIO_IRQ_MODE_POSTED },
+        { "off", F_NONE, ON_OFF_AUTO_OFF, RUN_STATE_RUNNING,
+          { 0, 1, 2, 3 }, NULL, 0, { }, VFIO_IRQ_MODE_IRQFD },
+        { "migrating", F_NONE, ON_OFF_AUTO_ON, RUN_STATE_INMIGRATE,
+          { 0, 1, 2, 3 }, NULL, 0, { }, VFIO_IRQ_MODE_IRQFD },
+    };
+    static const int gsi[4] = { 40, 41, 42, 43 };
+
+    for (int c = 0; c < ARRAY_SIZE(cases); c++) {
+        VFIOIrqFwdDev dev;
+        VFIOIrqFwd fwd[4], *fwds[4];
+
+        g_test_message("%s", cases[c].name);
+        fake_reset(cases[c].fault, EBUSY);
+        fake_runstate = cases[c].runstate;
+        vfio_irq_fwd_dev_init(&dev, NULL, "fake0", VFIO_FD, KVM_FD,
+                              cases[c].policy, &fake_ops);
+        for (int v = 0; v < 4; v++) {
+            vfio_irq_fwd_init(&fwd[v], &dev, NULL, 2, cases[c].sub[v],
+                              VFIO_IRQ_KIND_MSI);
+            fake_msi_wire(&fwd[v], true);
+            fwds[v] = &fwd[v];
+        }
+        fwd[2].blocked = cases[c].blocked;
+        vfio_irq_fwd_update_many(fwds, gsi, 4);
+
+        g_assert_cmpuint(f.nposts, ==, cases[c].nposts);
+        for (int i = 0; i < f.nposts; i++) {
+            g_assert_cmpuint(f.posts[i], ==, cases[c].posts[i]);
+        }
+        for (int v = 0; v < 4; v++) {
+            gpointer key = irq_key(VFIO_FD, 2, cases[c].sub[v]);
+            bool blocked = v == 2 && cases[c].blocked;
+            VfioIrqMode mode = blocked ? VFIO_IRQ_MODE_IRQFD : cases[c].mode;
+
+            g_assert_cmpint(fwd[v].mode, ==, mode);
+            g_assert_cmpint(fwd[v].gsi, ==, gsi[v]);
+            g_assert_cmpuint(GPOINTER_TO_UINT(g_hash_table_lookup(f.kernel,
+                                                                  key)),
+                             ==, mode == VFIO_IRQ_MODE_POSTED ? gsi[v] + 1 : 0);
+            if (blocked) {
+                g_assert_true(g_str_has_prefix(fwd[v].reason, "route"));
+            } else if (cases[c].fault == F_POST) {
+                g_assert_nonnull(strstr(fwd[v].reason, g_strerror(EBUSY)));
+            } else if (mode == VFIO_IRQ_MODE_POSTED) {
+                g_assert_null(fwd[v].reason);
+            }
+            g_assert_cmpint(fwd[v].paused, ==,
+                            cases[c].runstate == RUN_STATE_INMIGRATE);
+        }
+        for (int v = 0; v < 4; v++) {
+            vfio_irq_fwd_disable(&fwd[v]);
+            fake_msi_unwire(&fwd[v]);
+        }
+        vfio_irq_fwd_dev_exit(&dev);
+        g_assert_cmpuint(g_hash_table_size(f.kernel), ==, 0);
+        fake_runstate = RUN_STATE_RUNNING;
+    }
+}
+
+/*
  * A line that another source of QEMU's drives is not forwarded (the
  * kernel keeps one level per line): raised while forwarded, the IRQ
  * leaves the line through its update path before the call returns, onto
@@ -1750,5 +1864,6 @@ int main(int argc, char **argv)
     g_test_add_func("/vfio-irq-forward/hold", test_hold);
     g_test_add_func("/vfio-irq-forward/churn", test_churn);
     g_test_add_func("/vfio-irq-forward/line-shared", test_line_shared);
+    g_test_add_func("/vfio-irq-forward/post-batch", test_post_batch);
     return g_test_run();
 }

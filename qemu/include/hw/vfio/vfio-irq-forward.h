@@ -161,6 +161,17 @@ bool vfio_irq_fwd_hold(VFIOIrqFwd *fwd, const char *why, Error **errp);
 bool vfio_irq_fwd_update(VFIOIrqFwd *fwd, int gsi, Error **errp);
 
 /*
+ * vfio_irq_fwd_update() for @n MSI vectors, @fwds[i] to @gsi[i], with the
+ * vectors that can be posted at all posted by one request per run of
+ * consecutive sub-indexes of one index (the API takes ranges).  A run
+ * the kernel refuses, and every other vector, goes through
+ * vfio_irq_fwd_update() on its own, so each falls back with its own
+ * reason.  Errors are reported.
+ */
+void vfio_irq_fwd_update_many(VFIOIrqFwd *const *fwds, const int *gsi,
+                              unsigned n);
+
+/*
  * The device's reset enter and exit phases: enter masks and unforwards
  * its forwarded IRQs, which stay off their fast path until exit
  * (fwd->paused, as during a migration), because the interrupt
