@@ -254,12 +254,12 @@ static bool forward_ready(VFIOIrqFwd *fwd, bool *kernel_has_api,
         error_setg(errp, "%s", fwd->blocked);
         return false;
     }
-    if (!fwd->irqfd_allowed) {
-        error_setg(errp, "KVM irqfd is not available for this IRQ");
-        return false;
-    }
     if (fwd->gsi < 0) {
         error_setg(errp, "the IRQ has no KVM GSI");
+        return false;
+    }
+    if (!fwd->irqfd_allowed) {
+        error_setg(errp, "KVM irqfd is not available for this IRQ");
         return false;
     }
     if (fwd->dev->kvm_fd < 0) {
@@ -495,7 +495,7 @@ static bool post_run(VFIOIrqFwd *const *fwds, unsigned n)
         return false;
     }
     trace_vfio_irq_fwd_post_many(dev->name, fwds[0]->index, fwds[0]->subindex,
-                                 fwds[0]->subindex + n - 1);
+                                 n);
     for (i = 0; i < n; i++) {
         fwds[i]->mode = VFIO_IRQ_MODE_POSTED;
         fwds[i]->undo_failed = false;
@@ -532,9 +532,11 @@ void vfio_irq_fwd_update_many(VFIOIrqFwd *const *fwds, const int *gsi,
                    forward_ready(fwd, &kernel_has_api, NULL);
     }
     for (i = 0; i < n; i = j) {
-        for (j = i + 1; j < n && ready[i] && ready[j] &&
-             posts_together(fwds[j - 1], fwds[j]); j++) {
-            /* the run of vectors that one request can post */
+        /* The run of vectors that one request can post */
+        j = i + 1;
+        while (j < n && ready[i] && ready[j] &&
+               posts_together(fwds[j - 1], fwds[j])) {
+            j++;
         }
         if (j - i >= 2 && post_run(fwds + i, j - i)) {
             continue;

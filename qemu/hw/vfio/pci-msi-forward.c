@@ -85,6 +85,9 @@ static bool vfio_pci_msi_fwd_prepare(VFIOPCIDevice *vdev, int nr, bool lazy)
         return false;
     }
     blocked = vfio_pci_fwd_blocked(vdev, fwd->index);
+    if (!blocked && vector->virq >= 0 && !vector->kvm_trigger) {
+        blocked = "VFIO did not take the vector's irqfd as its trigger";
+    }
     /* Translate the route only when posting is an option at all. */
     if (!blocked && !fwd->unsupported && vdev->forward != ON_OFF_AUTO_OFF) {
         blocked = vfio_pci_msi_unpostable(vdev, nr);

@@ -1663,21 +1663,40 @@ static void test_post_batch(void)
         RunState runstate;
         uint32_t sub[4];            /* the vectors' sub-indexes */
         const char *blocked;        /* why vector 2 cannot be posted */
+        bool on_qemu;               /* vector 2's trigger is QEMU's */
+        bool two_indexes;           /* vectors 2 and 3 are MSI, not MSI-X */
+        int stale;                  /* a sub-index the kernel holds, or -1 */
         unsigned nposts, posts[5];  /* the POST requests' counts */
-        VfioIrqMode mode;           /* every vector's but a blocked one */
+        VfioIrqMode mode;           /* every vector's but vector 2, if set */
     } cases[] = {
         { "together", F_NONE, ON_OFF_AUTO_AUTO, RUN_STATE_RUNNING,
-          { 0, 1, 2, 3 }, NULL, 1, { 4 }, VFIO_IRQ_MODE_POSTED },
+          { 0, 1, 2, 3 }, NULL, false, false, -1, 1, { 4 },
+          VFIO_IRQ_MODE_POSTED },
         { "one blocked", F_NONE, ON_OFF_AUTO_AUTO, RUN_STATE_RUNNING,
-          { 0, 1, 2, 3 }, "route", 2, { 2, 1 }, VFIO_IRQ_MODE_POSTED },
+          { 0, 1, 2, 3 }, "route", false, false, -1, 2, { 2, 1 },
+          VFIO_IRQ_MODE_POSTED },
+        { "one on QEMU", F_NONE, ON_OFF_AUTO_AUTO, RUN_STATE_RUNNING,
+          { 0, 1, 2, 3 }, NULL, true, false, -1, 2, { 2, 1 },
+          VFIO_IRQ_MODE_POSTED },
         { "refused", F_POST, ON_OFF_AUTO_AUTO, RUN_STATE_RUNNING,
-          { 0, 1, 2, 3 }, NULL, 5, { 4, 1, 1, 1, 1 }, VFIO_IRQ_MODE_IRQFD },
+          { 0, 1, 2, 3 }, NULL, false, false, -1, 5, { 4, 1, 1, 1, 1 },
+          VFIO_IRQ_MODE_IRQFD },
+        /* The run fails whole; one by one, all but the stale one post */
+        { "refused in part", F_NONE, ON_OFF_AUTO_AUTO, RUN_STATE_RUNNING,
+          { 0, 1, 2, 3 }, NULL, false, false, 2, 5, { 4, 1, 1, 1, 1 },
+          VFIO_IRQ_MODE_POSTED },
         { "gaps", F_NONE, ON_OFF_AUTO_AUTO, RUN_STATE_RUNNING,
-          { 0, 2, 3, 5 }, NULL, 3, { 1, 2, 1 }, VFIO_IRQ_MODE_POSTED },
+          { 0, 2, 3, 5 }, NULL, false, false, -1, 3, { 1, 2, 1 },
+          VFIO_IRQ_MODE_POSTED },
+        { "two indexes", F_NONE, ON_OFF_AUTO_AUTO, RUN_STATE_RUNNING,
+          { 0, 1, 2, 3 }, NULL, false, true, -1, 2, { 2, 2 },
+          VFIO_IRQ_MODE_POSTED },
         { "off", F_NONE, ON_OFF_AUTO_OFF, RUN_STATE_RUNNING,
-          { 0, 1, 2, 3 }, NULL, 0, { }, VFIO_IRQ_MODE_IRQFD },
+          { 0, 1, 2, 3 }, NULL, false, false, -1, 0, { },
+          VFIO_IRQ_MODE_IRQFD },
         { "migrating", F_NONE, ON_OFF_AUTO_ON, RUN_STATE_INMIGRATE,
-          { 0, 1, 2, 3 }, NULL, 0, { }, VFIO_IRQ_MODE_IRQFD },
+          { 0, 1, 2, 3 }, NULL, false, false, -1, 0, { },
+          VFIO_IRQ_MODE_IRQFD },
     };
     static const int gsi[4] = { 40, 41, 42, 43 };
 
@@ -1691,12 +1710,19 @@ static void test_post_batch(void)
         vfio_irq_fwd_dev_init(&dev, NULL, "fake0", VFIO_FD, KVM_FD,
                               cases[c].policy, &fake_ops);
         for (int v = 0; v < 4; v++) {
-            vfio_irq_fwd_init(&fwd[v], &dev, NULL, 2, cases[c].sub[v],
+            /* MSI-X (2), or MSI (1) for the last two */
+            uint32_t index = 2 - (cases[c].two_indexes && v >= 2);
+
+            vfio_irq_fwd_init(&fwd[v], &dev, NULL, index, cases[c].sub[v],
                               VFIO_IRQ_KIND_MSI);
-            fake_msi_wire(&fwd[v], true);
+            fake_msi_wire(&fwd[v], !(v == 2 && cases[c].on_qemu));
             fwds[v] = &fwd[v];
         }
         fwd[2].blocked = cases[c].blocked;
+        if (cases[c].stale >= 0) {
+            g_hash_table_insert(f.kernel, irq_key(VFIO_FD, 2, cases[c].stale),
+                                GUINT_TO_POINTER(1));
+        }
         vfio_irq_fwd_update_many(fwds, gsi, 4);
 
         g_assert_cmpuint(f.nposts, ==, cases[c].nposts);
@@ -1704,24 +1730,46 @@ static void test_post_batch(void)
             g_assert_cmpuint(f.posts[i], ==, cases[c].posts[i]);
         }
         for (int v = 0; v < 4; v++) {
-            gpointer key = irq_key(VFIO_FD, 2, cases[c].sub[v]);
-            bool blocked = v == 2 && cases[c].blocked;
-            VfioIrqMode mode = blocked ? VFIO_IRQ_MODE_IRQFD : cases[c].mode;
+            gpointer key = irq_key(VFIO_FD, fwd[v].index, cases[c].sub[v]);
+            bool stale = cases[c].stale == cases[c].sub[v];
+            bool apart = v == 2 && (cases[c].blocked || cases[c].on_qemu);
+            VfioIrqMode mode = cases[c].mode;
+            unsigned held = 0;          /* what the kernel holds: gsi + 1 */
 
+            if (stale || (v == 2 && cases[c].blocked)) {
+                mode = VFIO_IRQ_MODE_IRQFD;
+            } else if (v == 2 && cases[c].on_qemu) {
+                mode = VFIO_IRQ_MODE_USERSPACE;
+            }
+            if (mode == VFIO_IRQ_MODE_POSTED) {
+                held = gsi[v] + 1;
+            } else if (stale) {
+                held = 1;
+            }
             g_assert_cmpint(fwd[v].mode, ==, mode);
             g_assert_cmpint(fwd[v].gsi, ==, gsi[v]);
             g_assert_cmpuint(GPOINTER_TO_UINT(g_hash_table_lookup(f.kernel,
                                                                   key)),
-                             ==, mode == VFIO_IRQ_MODE_POSTED ? gsi[v] + 1 : 0);
-            if (blocked) {
+                             ==, held);
+            if (v == 2 && cases[c].blocked) {
                 g_assert_true(g_str_has_prefix(fwd[v].reason, "route"));
-            } else if (cases[c].fault == F_POST) {
+            } else if (apart) {
+                g_assert_cmpstr(fwd[v].reason, ==,
+                                "KVM irqfd is not available for this IRQ");
+            } else if (cases[c].fault == F_POST || stale) {
                 g_assert_nonnull(strstr(fwd[v].reason, g_strerror(EBUSY)));
+            } else if (cases[c].policy == ON_OFF_AUTO_OFF) {
+                g_assert_true(g_str_has_prefix(fwd[v].reason,
+                                               "x-forward=off"));
+                g_assert_cmpint(f.kernel_calls, ==, 0);
             } else if (mode == VFIO_IRQ_MODE_POSTED) {
                 g_assert_null(fwd[v].reason);
             }
             g_assert_cmpint(fwd[v].paused, ==,
                             cases[c].runstate == RUN_STATE_INMIGRATE);
+        }
+        if (cases[c].stale >= 0) {
+            g_hash_table_remove(f.kernel, irq_key(VFIO_FD, 2, cases[c].stale));
         }
         for (int v = 0; v < 4; v++) {
             vfio_irq_fwd_disable(&fwd[v]);

@@ -36,7 +36,8 @@ typedef struct VFIOIrqFwdOps {
      * Set the IRQ up again as after a guest route change, through the
      * device's own update path (which calls vfio_irq_fwd_update()), so
      * that no interrupt is lost while its path changes.  Migration
-     * moves IRQs off and back onto their fast path with it.
+     * moves wired IRQs off and back onto their fast path with it (MSI
+     * vectors, whose irqfd stays, the state machine moves itself).
      */
     void (*refresh)(VFIOIrqFwd *fwd);
     /* Mask the IRQ at VFIO, until refresh() unmasks it (a reset). */
@@ -128,8 +129,8 @@ void vfio_irq_fwd_exit(VFIOIrqFwd *fwd);
  * name the IRQ and the reason; the caller adds the device.  While a
  * migration runs, the destination loads one or the device resets, an
  * IRQ that could be fast takes its fallback path with fwd->paused set,
- * under any policy, and is moved back (VFIOIrqFwdOps.refresh) when that
- * ends.
+ * under any policy, and is moved back when that ends (a wired IRQ through
+ * VFIOIrqFwdOps.refresh).
  */
 bool vfio_irq_fwd_enable(VFIOIrqFwd *fwd, int gsi, Error **errp);
 
@@ -164,8 +165,8 @@ bool vfio_irq_fwd_update(VFIOIrqFwd *fwd, int gsi, Error **errp);
  * vfio_irq_fwd_update() for @n MSI vectors, @fwds[i] to @gsi[i], with the
  * vectors that can be posted at all posted by one request per run of
  * consecutive sub-indexes of one index (the API takes ranges).  A run
- * the kernel refuses, and every other vector, goes through
- * vfio_irq_fwd_update() on its own, so each falls back with its own
+ * the kernel refuses, and every other vector, is then set up on its own
+ * as vfio_irq_fwd_update() would, so each falls back with its own
  * reason.  Errors are reported.
  */
 void vfio_irq_fwd_update_many(VFIOIrqFwd *const *fwds, const int *gsi,
