@@ -110,7 +110,7 @@ static bool vfio_pci_fwd_trigger_set(VFIOIrqFwd *fwd, bool userspace,
 
     assert(fwd->index == VFIO_PCI_INTX_IRQ_INDEX);
     qemu_set_fd_handler(event_notifier_get_fd(&vdev->intx.interrupt),
-                        userspace ? vfio_intx_interrupt : NULL, NULL, vdev);
+                        userspace ? vdev->intx.handler : NULL, NULL, vdev);
     return true;
 }
 
@@ -262,9 +262,13 @@ static bool vfio_pci_intx_fwd_set(VFIOPCIDevice *vdev, bool first,
     return ok;
 }
 
-bool vfio_pci_intx_fwd_enable(VFIOPCIDevice *vdev, Error **errp)
+/* @handler: QEMU's INTx handler, for the userspace path */
+bool vfio_pci_intx_fwd_enable(VFIOPCIDevice *vdev, void (*handler)(void *),
+                              Error **errp)
 {
     VFIOIrqFwd *fwd = &vdev->intx.fwd;
+
+    vdev->intx.handler = handler;
 
     vfio_irq_fwd_init(fwd, &vdev->fwd_dev, vdev, VFIO_PCI_INTX_IRQ_INDEX, 0,
                       VFIO_IRQ_KIND_LEVEL);
