@@ -25,10 +25,13 @@ CALL = re.compile(r'^OFFCMP: (\S+) (upstream|ours) +\d+ +(.*)$')
 FD = re.compile(r'\b\d+<([^>]*)>')
 # Pointers and addresses: run to run they differ, and say nothing.
 ADDR = re.compile(r'0x[0-9a-f]{8,}')
+# strace pads a call to a column before its result, or not, by its length
+PAD = re.compile(r'\) +=( \S+)$')
 
 
 def normalise(call):
     call = FD.sub(r'<\1>', call)
+    call = PAD.sub(r') =\1', call)
     return ADDR.sub('0xADDR', call)
 
 
