@@ -1,17 +1,18 @@
 /*
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * vfio-pci's call sites of IRQ forwarding (pci.c, pci-irq-forward.c), run
- * for real against a fake VFIO device (vfio-fake-device.c, preloaded into
- * QEMU): a guest enables and disables MSI and MSI-X, the machine is reset
- * and the device unplugged, realize fails, and the order
- * in which QEMU takes each vector out of its mode and has VFIO tear it
- * down is read from one ordered log (QEMU's trace and the fake's
- * VFIO_DEVICE_SET_IRQS).  A posted vector must leave its mode before
- * VFIO's vector goes.  Without KVM no vector has a KVM route, so what
- * depends on one (MSI-X masking's switch to QEMU's eventfd, route
- * updates, migration's refresh) does not run here; the state machine's
- * unit tests cover those against a fake kernel.
+ * vfio-pci's call sites of IRQ forwarding (pci.c, pci-irq-forward.c,
+ * pci-msi-forward.c), run for real against a fake VFIO device
+ * (vfio-fake-device.c, preloaded into QEMU): a guest enables and
+ * disables MSI and MSI-X, the machine is reset and the device unplugged,
+ * realize fails, and the order in which QEMU takes each vector out of
+ * its mode and has VFIO tear it down is read from one ordered log
+ * (QEMU's trace and the fake's VFIO_DEVICE_SET_IRQS).  A posted vector
+ * must leave its mode before VFIO's vector goes.  Without KVM no vector
+ * has a KVM route, so what depends on one (MSI-X masking's switch to
+ * QEMU's eventfd, route updates, migration's refresh) does not run
+ * here; the state machine's unit tests cover those against a fake
+ * kernel.
  */
 
 #include "qemu/osdep.h"
