@@ -18,7 +18,8 @@
 # events shown with each run); RIG_SHORT=1, 2 or 3: shorter sets of
 # end-to-end runs (scripts/rig/l1-e2e); RIG_UPSTREAM_QEMU=BINARY (with
 # RIG_STRACE_ROOT): the traced x-forward=off runs of make off-compare
-# instead.  Console log:
+# instead; RIG_FUZZ_SEED=S: the kernel API test's fuzz with that seed
+# (the one a failed run printed).  Console log:
 # build/rig/l1-console-gicv$RIG_GIC[-platform][-bench|-stress|-offcmp].log.
 # RIG_ARCH=x86: the x86 rig instead (our qemu-system-x86_64 under TCG,
 # q35 with an AMD SVM CPU, VT-d with interrupt remapping and edu; L1 is
@@ -174,6 +175,11 @@ if [ "${RIG_PLATFORM:-}" = 1 ]; then
         append+=" rig.kdebug=1"
         suffix+=-kdebug
     fi
+    case ${RIG_FUZZ_SEED:-} in
+    '') ;;
+    *[!0-9]*) die "RIG_FUZZ_SEED=$RIG_FUZZ_SEED: not a number";;
+    *) append+=" rig.fuzzseed=$RIG_FUZZ_SEED";;
+    esac
 else
     [ "${RIG_KDEBUG:-}" != 1 ] || die "RIG_KDEBUG=1 needs RIG_PLATFORM=1 (our kernel)"
     [ -z "${RIG_KSELFTEST:-}" ] || die "RIG_KSELFTEST needs RIG_PLATFORM=1 (our kernel)"
