@@ -692,13 +692,20 @@ static int fuzz(long n, uint64_t seed, const char *grp, const char *dev)
 	for (calls = 0; calls < n; calls++) {
 		struct kvm_device_attr a = { .group = KVM_DEV_VFIO_DEVICE };
 		bool has = rnd() % 8 == 0;
-		uint32_t cnt, i;
+		bool gone[4] = { !added, !trig, !bound, unmasked };
+		uint32_t cnt, i, k;
 
 		/*
 		 * The set-up comes and goes, as in a VMM's life, and the
-		 * device interrupts now and then (no guest ends it)
+		 * device interrupts now and then (no guest ends it).  A piece
+		 * that went comes back 8 times sooner than it goes (k 8..35):
+		 * with 4 pieces toggled alike, FORWARD found the set-up whole
+		 * so rarely that 1 seed in 90 never forwarded (2000 calls).
 		 */
-		switch (rnd() % 64) {
+		k = rnd() % 64;
+		if (k >= 8 && k < 36 && gone[k % 4])
+			k %= 4;
+		switch (k) {
 		case 0:
 			if (!file_op(added ? KVM_DEV_VFIO_FILE_DEL :
 				     KVM_DEV_VFIO_FILE_ADD, group))
