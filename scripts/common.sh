@@ -18,7 +18,8 @@ note() { echo "$(basename "$0"): $*" >&2; }
 # command not on PATH (or file, for a CMD with a slash) as root; otherwise
 # dies naming the apt-get command.  Each script asks for what it itself
 # runs, so that no step depends on another having run first (a fresh
-# machine runs them in make check's order).
+# machine runs them in make check's order).  NEED_NO_RECOMMENDS=1: without
+# the packages' Recommends.
 have_tool() { case $1 in */*) [ -e "$1" ];; *) command -v "$1" >/dev/null;; esac; }
 need_tools() {
     local t pkgs=()
@@ -30,7 +31,7 @@ need_tools() {
     note "installing ${pkgs[*]}"
     # On a new machine apt's daily jobs may hold the lock for a while.
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 \
-        "${pkgs[@]}" >/dev/null || die "apt-get install ${pkgs[*]} failed"
+        ${NEED_NO_RECOMMENDS:+--no-install-recommends} "${pkgs[@]}" >/dev/null || die "apt-get install ${pkgs[*]} failed"
     for t in "$@"; do
         have_tool "${t%%:*}" || die "${t%%:*} still missing after installing ${t#*:}"
     done

@@ -66,6 +66,12 @@ x86_boot() {
     [ -x "$qemu" ] || die "$qemu is not built; run 'make'"
     cache=$("$TOP/scripts/rig/fetch.sh")
     [ -z "$e2e" ] || "$TOP/scripts/rig/edu-irq.sh"
+    # L1 starts L2 through Debian's libvirt too (scripts/rig/l1-libvirt),
+    # run from the host's root: the daemon and virsh, not the QEMU,
+    # firmware and tools its Recommends would bring
+    [ -z "$e2e" ] || NEED_NO_RECOMMENDS=1 need_tools \
+        /usr/sbin/libvirtd:libvirt-daemon /usr/bin/virsh:libvirt-clients \
+        /usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_qemu.so:libvirt-daemon-driver-qemu
     "$TOP/scripts/firmware.sh"
     out=$BUILD/rig-x86
     mkdir -p "$out"
@@ -77,6 +83,7 @@ x86_boot() {
     append="console=ttyS0 intel_iommu=on rdinit=/init panic=-1 quiet loglevel=4"
     append+=" rig.qemu=$qemu"
     [ -z "$e2e" ] || append+=" rig.e2e=$e2e rig.selftest=${RIG_SELFTEST:-0}"
+    [ -z "${RIG_SHORT:-}" ] || append+=" rig.short=$RIG_SHORT"
     [ "${RIG_LIFECYCLE:-}" != 1 ] || append+=" rig.lifecycle=1"
     log=$out/l1-console.log
     l0_run "x86, AMD SVM, VT-d"

@@ -118,7 +118,7 @@ fi
 if [ -n "$have_qemu" ]; then
     mkdir -p "$root/opt/qemu"
     install -m 755 "$TOP/scripts/rig/l1-qemu-checks" "$root/opt/qemu/checks"
-    busybox_root "$root" mkfifo wc sort kill awk usleep tail hexdump chroot
+    busybox_root "$root" mkfifo wc sort kill awk usleep tail hexdump chroot cut ln
 fi
 
 # The L2 guest for the end-to-end runs (scripts/rig/l1-e2e): an initramfs
@@ -138,6 +138,8 @@ if [ -f "$ko" ] && [ -n "$have_qemu" ]; then
     busybox_root "$root" rmmod
     cp "$l2image" "$root/opt/l2/Image"
     install -m 755 "$TOP/scripts/rig/l1-e2e" "$root/opt/qemu/e2e"
+    # x86: L2 started by libvirt too (from the host's root, as our QEMU)
+    [ -z "$x86" ] || install -m 644 "$TOP/scripts/rig/l1-libvirt" "$root/opt/qemu/libvirt"
 fi
 
 # the test programs of our kernel, each under its name in /opt
