@@ -56,8 +56,8 @@ l0_run() {
 # the host's root.  SeaBIOS stalls for about 32 s under TCG (upstream's
 # too): L0 boots with qboot, Debian's qemu-system-data has it.
 x86_boot() {
-    [ -z "${RIG_BENCH:-}${RIG_STRESS:-}${RIG_UPSTREAM_QEMU:-}" ] && [ "${RIG_PLATFORM:-0}" != 1 ] ||
-        die "RIG_ARCH=x86 has no bench, stress, off-compare or vfio-platform boot yet"
+    [ -z "${RIG_BENCH:-}${RIG_STRESS:-}" ] && [ "${RIG_PLATFORM:-0}" != 1 ] ||
+        die "RIG_ARCH=x86 has no bench, stress or vfio-platform boot yet"
     # Its lifecycle runs take longer than the arm64 boots' timeout allows
     # under load (956 s at 200 interrupts a run, with a make check-full
     # beside it)
@@ -86,6 +86,15 @@ x86_boot() {
     [ -z "${RIG_SHORT:-}" ] || append+=" rig.short=$RIG_SHORT"
     [ "${RIG_LIFECYCLE:-}" != 1 ] || append+=" rig.lifecycle=1"
     log=$out/l1-console.log
+    # make off-compare: upstream's x86 build, run from the host's root as
+    # ours, and the host's strace (the runs: scripts/rig/l1-e2e's offcmp)
+    if [ -n "${RIG_UPSTREAM_QEMU:-}" ]; then
+        [ -n "$e2e" ] || die "RIG_UPSTREAM_QEMU needs RIG_E2E"
+        [ -x "$RIG_UPSTREAM_QEMU" ] || die "RIG_UPSTREAM_QEMU=$RIG_UPSTREAM_QEMU is not a program"
+        need_tools strace:strace
+        append+=" rig.offcmp=1 rig.upstream_qemu=$RIG_UPSTREAM_QEMU"
+        log=$out/l1-console-offcmp.log
+    fi
     l0_run "x86, AMD SVM, VT-d"
 }
 
