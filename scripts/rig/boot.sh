@@ -77,8 +77,14 @@ x86_boot() {
     mkdir -p "$out"
     "$TOP/scripts/rig/mkinitramfs.sh" "$cache" "$out/initramfs.gz"
     kernel=$(ls "$cache"/kernel/boot/vmlinuz-*)
+    # An NVMe controller too: the MSI-X device, driven in L2 by Linux's
+    # own nvme driver (a sparse 16 MiB image, nothing written to it)
+    rm -f "$out/nvme.img"
+    truncate -s 16M "$out/nvme.img"
     machine=(-accel tcg -M q35,kernel-irqchip=split -cpu EPYC,+svm -smp 2 -m 3G
              -bios qboot.rom -device intel-iommu,intremap=on -device edu
+             -drive if=none,id=nvm,file="$out/nvme.img",format=raw
+             -device nvme,serial=qifrig,drive=nvm
              -virtfs local,path=/,mount_tag=host,security_model=none,readonly=on)
     append="console=ttyS0 intel_iommu=on rdinit=/init panic=-1 quiet loglevel=4"
     append+=" rig.qemu=$qemu"

@@ -132,6 +132,7 @@ table=$BUILD/rig/e2e-table.md
                     eq = index($i, "="); r[substr($i, 1, eq - 1)] = substr($i, eq + 1)
                 }
                 kind = (r["kind"] == "msi" ? "MSI" : r["kind"] == "spi" ? "level SPI" : "INTx")
+                if (r["kind"] == "msix") kind = "MSI-X (NVMe)"
                 # x86: where L2 has its IOAPIC, in KVM or in QEMU
                 where = (r["host"] == "x86" ? "x86" : "GIC" r["gic"])
                 if (r["irqchip"] != "")

@@ -47,24 +47,26 @@ install -m 755 "$TOP/scripts/rig/l1-init" "$root/init"
 find_mod() { find "$mods/kernel" -name "$1.ko*" | head -1; }
 declare -A seen
 order=()
-add_mod() {     # add_mod NAME: its dependencies first, each once
-    local name=$1 f deps d
-    [ -n "${seen[$name]:-}" ] && return
-    seen[$name]=1
+# add_mod NAME [DIR]: NAME's module in DIR (default L1's lib/modules),
+# its dependencies first, each once per DIR, in the order DIR/order lists
+add_mod() {
+    local name=$1 dir=${2:-$root/lib/modules} f deps d
+    [ -n "${seen[$dir:$name]:-}" ] && return
+    seen[$dir:$name]=1
     f=$(find_mod "$name")
     [ -n "$f" ] || f=$(find_mod "${name//_/-}")
     [ -n "$f" ] || die "module $name is not in $kdir (built in? check the kernel config)"
     deps=$(xz -dcf "$f" | strings | sed -n 's/^depends=//p' | head -1)
     for d in ${deps//,/ }; do
-        add_mod "$d"
+        add_mod "$d" "$dir"
     done
-    xz -dcf "$f" > "$root/lib/modules/$name.ko"
-    order+=("$name")
+    xz -dcf "$f" > "$dir/$name.ko"
+    echo "$name" >> "$dir/order"
 }
 for m in "${WANT[@]}"; do
     add_mod "$m"
 done
-printf '%s\n' "${order[@]}" > "$root/lib/modules/order"
+mapfile -t order < "$root/lib/modules/order"
 echo "$kver" > "$root/lib/modules/kver"
 
 # Our arm64 QEMU (scripts/rig/cross-qemu.sh), with the shared libraries
@@ -133,7 +135,14 @@ if [ -f "$ko" ] && [ -n "$have_qemu" ]; then
         l2ko=$l2k/edu_irq.ko l2image=$l2k/Image
     fi
     mkdir -p "$root/opt/l2"
-    l2_initramfs "$cache/busybox/bin/busybox" "$l2ko" "$root/opt/l2/initramfs.gz"
+    # x86: L2 runs L1's kernel; its nvme driver drives the MSI-X device
+    l2mods=
+    if [ -n "$x86" ]; then
+        l2mods=$(mktemp -d)
+        add_mod nvme "$l2mods"
+    fi
+    l2_initramfs "$cache/busybox/bin/busybox" "$l2ko" "$root/opt/l2/initramfs.gz" ${l2mods:+"$l2mods"}
+    [ -z "$l2mods" ] || rm -rf "$l2mods"
     cp "$ko" "$root/opt/"
     busybox_root "$root" rmmod
     cp "$l2image" "$root/opt/l2/Image"
