@@ -33,9 +33,9 @@ check_step "upstream suites" "$TOP/scripts/check-upstream.sh"
 # Short, for CI's budget (README): 200 interrupts per run; Debian's L1
 # kernel (the released kernel's fallback) on GICv3 only; on GICv2 our
 # kernel with the PL031 only (edu's forwarded runs and lifecycle runs on
-# GICv3); the x86 rig without its userspace, churn and lifecycle runs
-# but one (its libvirt runs among what it keeps); the shorter sets of
-# E2E_SHORT (scripts/rig/e2e.sh).  make e2e and make check-full: 1000,
+# GICv3); the x86 rig without its userspace runs, lifecycle runs (but
+# libvirt's destroy) and churn runs (but MSIs moved under L2's own
+# VT-d remapping); the shorter sets of E2E_SHORT (scripts/rig/e2e.sh).  make e2e and make check-full: 1000,
 # every boot whole.
 if [ "${QIF_NO_E2E:-}" = 1 ]; then
     echo "=== rig end-to-end: skipped (QIF_NO_E2E=1)"

@@ -205,6 +205,7 @@ if [ "${RIG_PLATFORM:-}" = 1 ]; then
 else
     [ "${RIG_KDEBUG:-}" != 1 ] || die "RIG_KDEBUG=1 needs RIG_PLATFORM=1 (our kernel)"
     [ -z "${RIG_KSELFTEST:-}" ] || die "RIG_KSELFTEST needs RIG_PLATFORM=1 (our kernel)"
+    [ -z "${RIG_FUZZ_SEED:-}" ] || die "RIG_FUZZ_SEED needs RIG_PLATFORM=1 (our kernel)"
     kernel=$(ls "$cache"/kernel/boot/vmlinuz-*)
 fi
 

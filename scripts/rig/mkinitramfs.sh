@@ -138,7 +138,8 @@ if [ -f "$ko" ] && [ -n "$have_qemu" ]; then
     # x86: L2 runs L1's kernel; its nvme driver drives the MSI-X device
     l2mods=
     if [ -n "$x86" ]; then
-        l2mods=$(mktemp -d)
+        l2mods=$root/.l2mods     # (removed with $root if this fails)
+        mkdir "$l2mods"
         add_mod nvme "$l2mods"
     fi
     l2_initramfs "$cache/busybox/bin/busybox" "$l2ko" "$root/opt/l2/initramfs.gz" ${l2mods:+"$l2mods"}

@@ -77,10 +77,12 @@ fi
 
 pass=0 fail=0
 for gic in $targets; do
+    name=GICv$gic
     out=$BUILD/rig/off-compare/gicv$gic
     log=$BUILD/rig/l1-console-gicv$gic-platform-offcmp.log
     expected=$TOP/tests/rig/off-compare-gicv$gic.diff
     if [ "$gic" = x86 ]; then
+        name=x86
         out=$BUILD/rig/off-compare/x86
         log=$BUILD/rig-x86/l1-console-offcmp.log
         expected=$TOP/tests/rig/off-compare-x86.diff
@@ -111,10 +113,10 @@ for gic in $targets; do
            ${OFFCMP_RECORD:+--record} $skip; then
         pass=$((pass + 1))
     else
-        note "$gic: FAIL (boot $boot; console: $log; traces: $out)"
+        note "$name: FAIL (boot $boot; console: $log; traces: $out)"
         fail=$((fail + 1))
     fi
 done
 [ -n "${QIF_SUMMARY:-}" ] && echo "off-compare $pass $fail 0" >> "$QIF_SUMMARY"
-[ $fail -eq 0 ] || die "x-forward=off differs from upstream beyond the recorded differences on $fail of $pass + $fail (GICs, x86)"
+[ $fail -eq 0 ] || die "x-forward=off differs from upstream beyond the recorded differences on $fail of $((pass + fail)) hosts (GICs, x86)"
 note "x-forward=off: upstream's ioctls, up to the recorded differences (docs/rig-off-compare.md)"
