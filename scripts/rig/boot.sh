@@ -25,7 +25,9 @@
 # q35 with an AMD SVM CPU, VT-d with interrupt remapping and edu; L1 is
 # Debian 12's own kernel and runs our x86 build from the host's root,
 # shared read-only over 9p; console log build/rig-x86/l1-console.log;
-# RIG_LIFECYCLE=1 adds the lifecycle runs to the end-to-end runs).
+# RIG_LIFECYCLE=1 adds the lifecycle runs to the end-to-end runs;
+# RIG_STRESS=K RIG_STRESS_SEQ="vtd-intx vtd-msi": those runs instead, K
+# rounds).
 set -euo pipefail
 . "$(dirname "$0")/../common.sh"
 
@@ -56,8 +58,8 @@ l0_run() {
 # the host's root.  SeaBIOS stalls for about 32 s under TCG (upstream's
 # too): L0 boots with qboot, Debian's qemu-system-data has it.
 x86_boot() {
-    [ -z "${RIG_BENCH:-}${RIG_STRESS:-}" ] && [ "${RIG_PLATFORM:-0}" != 1 ] ||
-        die "RIG_ARCH=x86 has no bench, stress or vfio-platform boot yet"
+    [ -z "${RIG_BENCH:-}" ] && [ "${RIG_PLATFORM:-0}" != 1 ] ||
+        die "RIG_ARCH=x86 has no bench or vfio-platform boot yet"
     # Its lifecycle runs take longer than the arm64 boots' timeout allows
     # under load (956 s at 200 interrupts a run, with a make check-full
     # beside it)
@@ -91,6 +93,10 @@ x86_boot() {
     [ -z "$e2e" ] || append+=" rig.e2e=$e2e rig.selftest=${RIG_SELFTEST:-0}"
     [ -z "${RIG_SHORT:-}" ] || append+=" rig.short=$RIG_SHORT"
     [ "${RIG_LIFECYCLE:-}" != 1 ] || append+=" rig.lifecycle=1"
+    # RIG_STRESS=K RIG_STRESS_SEQ="vtd-intx vtd-msi ...": those runs, K
+    # rounds (scripts/rig/l1-e2e's stress)
+    [ -z "${RIG_STRESS:-}" ] || append+=" rig.stress=$RIG_STRESS"
+    append+="${RIG_STRESS_SEQ:+ rig.stress_seq=${RIG_STRESS_SEQ// /+}}"
     log=$out/l1-console.log
     # make off-compare: upstream's x86 build, run from the host's root as
     # ours, and the host's strace (the runs: scripts/rig/l1-e2e's offcmp)
