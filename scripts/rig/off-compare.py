@@ -19,8 +19,10 @@ import sys
 HEADER = ('# SPDX-License-Identifier: GPL-2.0-or-later\n'
           '# make off-compare: the recorded differences, explained in\n'
           '# docs/rig-off-compare.md (scripts/rig/off-compare.py)\n')
-# One boot runs them all: the PL031's SPI, then edu's INTx and MSI.
-KINDS = ('spi', 'intx', 'msi')
+# One boot runs them all: the PL031's SPI, then edu's INTx and MSI; on
+# x86 also edu's INTx with L2's IOAPIC in QEMU and the NVMe controller's
+# MSI-X.
+KINDS = ('spi', 'intx', 'msi', 'intx-split', 'msix')
 CALL = re.compile(r'^OFFCMP: (\S+) (upstream|ours) +\d+ +(.*)$')
 FD = re.compile(r'\b\d+<([^>]*)>')
 # Pointers and addresses: run to run they differ, and say nothing.
