@@ -34,8 +34,8 @@ check_step "upstream suites" "$TOP/scripts/check-upstream.sh"
 # kernel (the released kernel's fallback) on GICv3 only; on GICv2 our
 # kernel with the PL031 only (edu's forwarded runs and lifecycle runs on
 # GICv3); the x86 rig without its userspace runs, lifecycle runs (but
-# libvirt's destroy) and churn runs (those with L2's own VT-d fail now
-# and then, not found yet: docs/rig-x86.md); the shorter sets of
+# libvirt's destroy) and churn runs (but the two with L2's own VT-d,
+# the re-post path: docs/rig-x86.md); the shorter sets of
 # E2E_SHORT (scripts/rig/e2e.sh).  make e2e and make check-full:
 # 1000, every boot whole.
 if [ "${QIF_NO_E2E:-}" = 1 ]; then

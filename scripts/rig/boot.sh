@@ -26,8 +26,8 @@
 # Debian 12's own kernel and runs our x86 build from the host's root,
 # shared read-only over 9p; console log build/rig-x86/l1-console.log;
 # RIG_LIFECYCLE=1 adds the lifecycle runs to the end-to-end runs;
-# RIG_STRESS=K RIG_STRESS_SEQ="vtd-intx vtd-msi": those runs instead, K
-# rounds).
+# RIG_STRESS=K RIG_STRESS_SEQ="vtd-intx vtd-msi msix-unplug": those runs
+# instead, K rounds, console log build/rig-x86/l1-console-stress.log).
 set -euo pipefail
 . "$(dirname "$0")/../common.sh"
 
@@ -93,11 +93,15 @@ x86_boot() {
     [ -z "$e2e" ] || append+=" rig.e2e=$e2e rig.selftest=${RIG_SELFTEST:-0}"
     [ -z "${RIG_SHORT:-}" ] || append+=" rig.short=$RIG_SHORT"
     [ "${RIG_LIFECYCLE:-}" != 1 ] || append+=" rig.lifecycle=1"
-    # RIG_STRESS=K RIG_STRESS_SEQ="vtd-intx vtd-msi ...": those runs, K
-    # rounds (scripts/rig/l1-e2e's stress)
-    [ -z "${RIG_STRESS:-}" ] || append+=" rig.stress=$RIG_STRESS"
-    append+="${RIG_STRESS_SEQ:+ rig.stress_seq=${RIG_STRESS_SEQ// /+}}"
     log=$out/l1-console.log
+    # RIG_STRESS=K RIG_STRESS_SEQ="vtd-intx vtd-msi msix-unplug": those
+    # runs, K rounds (scripts/rig/l1-e2e's stress), console log of its own
+    if [ -n "${RIG_STRESS:-}" ]; then
+        [ -n "$e2e" ] || die "RIG_STRESS needs RIG_E2E (interrupts a run)"
+        [ -n "${RIG_STRESS_SEQ:-}" ] || die "RIG_ARCH=x86 RIG_STRESS needs RIG_STRESS_SEQ (vtd-intx, vtd-msi, msix-unplug)"
+        append+=" rig.stress=$RIG_STRESS rig.stress_seq=${RIG_STRESS_SEQ// /+}"
+        log=$out/l1-console-stress.log
+    fi
     # make off-compare: upstream's x86 build, run from the host's root as
     # ours, and the host's strace (the runs: scripts/rig/l1-e2e's offcmp)
     if [ -n "${RIG_UPSTREAM_QEMU:-}" ]; then
