@@ -1,0 +1,15 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# The rig's instruction-count plugin (scripts/rig/insn-window.c) counts a
+# guest's instructions between its markers exactly: a bare-metal guest
+# of known counts under our qemu-system-aarch64 (insn-window.sh
+# --selftest: two windows of 2002 and 22 instructions, and a close
+# marker without an open one, which must be reported, not counted).
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+if out=$("$top/scripts/rig/insn-window.sh" --selftest 2>&1); then
+    echo "ok - the plugin counts each window to the instruction ($(echo "$out" | tail -1))"
+else
+    echo "not ok - insn-window self-test: $(echo "$out" | tail -2 | tr '\n' ' ')"
+fi
