@@ -19,36 +19,29 @@ gcc -shared -fPIC -O2 -Wall -Werror -I"$SRC/include/qemu" \
     -o "$out/insn-window.so" || die "scripts/rig/insn-window.c does not build"
 [ "${1:-}" = --selftest ] || { echo "$out/insn-window.so"; exit 0; }
 
-need_tools aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu
 qemu=$OBJ/qemu-system-aarch64
 [ -x "$qemu" ] || die "$qemu is not built; run 'make'"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# The guest, encoded here (no cross assembler needed):
+#   hint #120; mov x0, #1000; 1: subs x0, x0, #1; b.ne 1b; hint #121
+#   hint #120; mov x0, #10;   2: subs x0, x0, #1; b.ne 2b; hint #121
+#   hint #121 (a close without an open)
+#   movz x0, #8; movk x0, #0x8400, lsl #16; hvc #0 (PSCI SYSTEM_OFF,
+#   QEMU's own); b .
 # A window counts its close marker, not its open one: 1 + 2 * 1000 + 1
-# and 1 + 2 * 10 + 1.  PSCI SYSTEM_OFF (QEMU's own, over HVC) ends it.
-cat > "$tmp/guest.S" <<'ASM'
-.global _start
-_start:
-    hint #120
-    mov x0, #1000
-1:  subs x0, x0, #1
-    b.ne 1b
-    hint #121
-    hint #120
-    mov x0, #10
-2:  subs x0, x0, #1
-    b.ne 2b
-    hint #121
-    hint #121
-    movz x0, #0x0008
-    movk x0, #0x8400, lsl #16
-    hvc #0
-3:  b 3b
-ASM
-aarch64-linux-gnu-gcc -nostdlib -static -Wl,-Ttext=0x40080000 \
-    "$tmp/guest.S" -o "$tmp/guest.elf"
+# and 1 + 2 * 10 + 1.  Loaded 2 MiB into RAM, past the device tree that
+# virt puts at its start.
+python3 -c '
+import struct, sys
+words = [0xd5032f1f, 0xd2807d00, 0xf1000400, 0x54ffffe1, 0xd5032f3f,
+         0xd5032f1f, 0xd2800140, 0xf1000400, 0x54ffffe1, 0xd5032f3f,
+         0xd5032f3f, 0xd2800100, 0xf2b08000, 0xd4000002, 0x14000000]
+sys.stdout.buffer.write(b"".join(struct.pack("<I", w) for w in words))
+' > "$tmp/guest.bin"
 timeout 60 "$qemu" -M virt -cpu cortex-a57 -display none -monitor none \
-    -serial none -kernel "$tmp/guest.elf" \
+    -serial none -device loader,file="$tmp/guest.bin",addr=0x40200000,force-raw=on \
+    -device loader,addr=0x40200000,cpu-num=0 \
     -plugin "$out/insn-window.so" -d plugin 2> "$tmp/log" ||
     die "the self-test guest did not power off: $(tail -3 "$tmp/log")"
 got=$(grep '^insn-window:' "$tmp/log" | tr '\n' ';')
