@@ -37,10 +37,17 @@ static uint64_t window_start;
 
 static void on_mark(unsigned int vcpu_index, void *udata)
 {
-    uint64_t now = qemu_plugin_u64_sum(insns);
     g_autofree char *line = NULL;
+    uint64_t now;
 
+    /*
+     * Summed under the lock, so that marks on two vCPUs take their sums
+     * in the order they take the lock.  The other vCPUs' counts are read
+     * as they run: exact for the marking vCPU, within the instructions
+     * in flight for the others.
+     */
     g_mutex_lock(&lock);
+    now = qemu_plugin_u64_sum(insns);
     if (GPOINTER_TO_UINT(udata) == MARK_OPEN) {
         if (window_open) {
             line = g_strdup_printf("insn-window: open while open (vCPU %u)\n",
