@@ -39,8 +39,9 @@ words = [0xd5032f1f, 0xd2807d00, 0xf1000400, 0x54ffffe1, 0xd5032f3f,
          0xd5032f3f, 0xd2800100, 0xf2b08000, 0xd4000002, 0x14000000]
 sys.stdout.buffer.write(b"".join(struct.pack("<I", w) for w in words))
 ' > "$tmp/guest.bin"
-timeout 60 "$qemu" -M virt -cpu cortex-a57 -display none -monitor none \
-    -serial none -device loader,file="$tmp/guest.bin",addr=0x40200000,force-raw=on \
+# -nodefaults: no default NIC, whose option ROM a fresh build dir lacks
+timeout 60 "$qemu" -M virt -cpu cortex-a57 -nodefaults -display none \
+    -device loader,file="$tmp/guest.bin",addr=0x40200000,force-raw=on \
     -device loader,addr=0x40200000,cpu-num=0 \
     -plugin "$out/insn-window.so" -d plugin 2> "$tmp/log" ||
     die "the self-test guest did not power off: $(tail -3 "$tmp/log")"
