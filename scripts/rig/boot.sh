@@ -19,7 +19,10 @@
 # end-to-end runs (scripts/rig/l1-e2e); RIG_UPSTREAM_QEMU=BINARY (with
 # RIG_STRACE_ROOT): the traced x-forward=off runs of make off-compare
 # instead; RIG_FUZZ_SEED=S: the kernel API test's fuzz with that seed
-# (the one a failed run printed).  Console log:
+# (the one a failed run printed); RIG_INSN=1: L0 counts the instructions
+# of each run (scripts/rig/insn-window.c, split by exception level; its
+# log beside the console's, insn-window-*.log), reported per delivered
+# interrupt by scripts/rig/insn-report.py.  Console log:
 # build/rig/l1-console-gicv$RIG_GIC[-platform][-bench|-stress|-offcmp].log.
 # RIG_ARCH=x86: the x86 rig instead (our qemu-system-x86_64 under TCG,
 # q35 with an AMD SVM CPU, VT-d with interrupt remapping and edu; L1 is
@@ -220,4 +223,16 @@ else
 fi
 
 log=$out/l1-console-gicv$gic$suffix.log
+insn_log=
+if [ "${RIG_INSN:-}" = 1 ]; then
+    [ -n "$e2e" ] || die "RIG_INSN=1 needs RIG_E2E (it counts the runs' instructions)"
+    insn_log=$out/insn-window-gicv$gic$suffix.log
+    rm -f "$insn_log"
+    machine+=(-plugin "$("$TOP/scripts/rig/insn-window.sh"),el=on" -d plugin -D "$insn_log")
+    append+=" rig.insn=1"
+fi
 l0_run "GICv$gic${suffix:+, vfio-platform}"
+if [ -n "$insn_log" ]; then
+    "$TOP/scripts/rig/insn-report.py" "$log" "$insn_log" ||
+        die "instruction counts missing or out of order (logs: $log, $insn_log)"
+fi

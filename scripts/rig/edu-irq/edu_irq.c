@@ -49,6 +49,12 @@
  * handler found nothing for ("spurious": a duplicate delivery, or the
  * guest's own resend of one taken while disabled).
  *
+ * mark=T (arm64): the run, from its first raise to its last wait, between
+ * HINT #120 and HINT #121 with x0 = T, the markers of L0's instruction
+ * counter (scripts/rig/insn-window.c), so that the rig can count the
+ * instructions every level executes per interrupt.  NOPs otherwise.
+ * Not with pair=1, whose runs overlap.
+ *
  * A PL031 alarm can fail to be raised at all: QEMU's model reads its
  * 1 Hz count twice on a load (to set the count, then to arm the alarm),
  * and when a second boundary falls in between, the alarm lands a second
@@ -121,6 +127,9 @@ MODULE_PARM_DESC(swap, "edu: switch between INTx and MSI after every swap-th int
 static bool disabler;
 module_param(disabler, bool, 0444);
 MODULE_PARM_DESC(disabler, "pair=1: another thread disables and enables the first device's IRQ during the runs");
+static unsigned int mark;
+module_param(mark, uint, 0444);
+MODULE_PARM_DESC(mark, "arm64: mark the run for L0's instruction counter, with this tag (0: no marks)");
 
 struct edu_irq {
 	void __iomem *bar;
@@ -298,6 +307,21 @@ static int edu_irq_swap(struct edu_irq *e)
 	return ret;
 }
 
+/* mark=: HINT #120 opens L0's count, HINT #121 closes it, tagged by x0 */
+static void edu_irq_mark(bool open)
+{
+#ifdef CONFIG_ARM64
+	register unsigned long x0 asm("x0") = mark;
+
+	if (!mark || pair)
+		return;
+	if (open)
+		asm volatile("hint #120" : : : "memory");
+	else
+		asm volatile("hint #121" : : "r" (x0) : "memory");
+#endif
+}
+
 static void edu_irq_run(struct edu_irq *e)
 {
 	unsigned int i, delivered = 0, late = 0, missed = 0, unraised = 0;
@@ -305,6 +329,7 @@ static void edu_irq_run(struct edu_irq *e)
 	struct task_struct *t = edu_irq_toggler_start(e);
 	s64 us;
 
+	edu_irq_mark(true);
 	for (i = 0; i < n; i++) {
 		int seen = atomic_read(&e->seen);
 		int dropped = atomic_read(&e->dropped);
@@ -346,6 +371,7 @@ static void edu_irq_run(struct edu_irq *e)
 		if (++missed == 3)
 			break;
 	}
+	edu_irq_mark(false);
 	us = ktime_us_delta(ktime_get(), start);
 	if (t)
 		kthread_stop(t);	/* it leaves INTx enabled */
