@@ -7,8 +7,12 @@
 # (vfio-platform, level SPI) and edu (vfio-pci INTx).  The modes take turns
 # within each round, BENCH_ROUNDS rounds (default 5) of BENCH_N interrupts
 # (default 20000), so drift of this noisy emulated host hits every mode
-# alike.  Prints the medians and spreads (min-max) over the rounds and the
-# ratios to irqfd + resamplefd of the same round; writes the table to
+# alike.  L0 counts the instructions of each run (RIG_INSN=1: the
+# insn-window plugin, by exception level; KVM's halt polling off in L1):
+# the headline figure, instructions per delivered interrupt, which the
+# host's noise does not move as it moves the rate.  Prints the medians
+# and spreads (min-max) over the rounds and the ratios to irqfd +
+# resamplefd of the same round; writes the tables to
 # build/rig/bench-table.md.  BENCH_GIC: 3 (default) or 2.
 #   BENCH_REPORT_ONLY=1  only print the table of the last run's log
 set -euo pipefail
@@ -23,14 +27,19 @@ if [ "${BENCH_REPORT_ONLY:-}" != 1 ]; then
     "$TOP/scripts/rig/cross-qemu.sh"
     "$TOP/scripts/rig/edu-irq.sh"
     # Per run: L2's boot (about 30 s) and n interrupts at 150/s or more.
-    RIG_PLATFORM=1 RIG_GIC=$gic RIG_E2E=$n RIG_BENCH=$rounds \
+    RIG_PLATFORM=1 RIG_GIC=$gic RIG_E2E=$n RIG_BENCH=$rounds RIG_INSN=1 \
         RIG_TIMEOUT=$((600 + rounds * 6 * (60 + n / 150))) \
         "$TOP/scripts/rig/boot.sh" >/dev/null || die "the bench boot failed (log: $log)"
 fi
 [ -f "$log" ] || die "no $log; run make bench"
+insn_log=$BUILD/rig/insn-window-gicv$gic-platform-bench.log
+[ -f "$insn_log" ] || die "no $insn_log; run make bench"
 
 table=$BUILD/rig/bench-table.md
-tr -d '\r' < "$log" | grep -E '^E2E: (ok|FAIL) round=' | awk -v rounds="$rounds" '
+# Each run's line with its instructions per interrupt (insns=, el2=...)
+runs=$("$TOP/scripts/rig/insn-report.py" "$log" "$insn_log") ||
+    die "the bench's instruction counts do not match its runs (logs: $log, $insn_log)"
+echo "$runs" | grep -E '^E2E: (ok|FAIL) round=' | awk -v rounds="$rounds" '
 function val(line, key,    i, f, eq) {
     for (i = 1; i <= split(line, f, " "); i++) {
         eq = index(f[i], "=")
@@ -56,12 +65,22 @@ function stat(key, dev, mode, fmt,    i, n, a) {
         if ((dev, mode, i) in line) a[++n] = val(line[dev, mode, i], key)
     return median_spread(a, n, fmt, "")
 }
-function ratio(dev, mode,    i, n, a, b) {
+# the spread (max - min) over the rounds, in per cent of the median
+function spread(key, dev, mode,    i, n, a, m) {
+    n = 0
+    for (i = 1; i <= rounds; i++)
+        if ((dev, mode, i) in line) a[++n] = val(line[dev, mode, i], key)
+    if (n == 0) return "—"
+    sortn(a, n)
+    m = (n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2)
+    return m > 0 ? sprintf("%.1f %%", 100 * (a[n] - a[1]) / m) : "—"
+}
+function ratio(dev, mode, key,    i, n, a, b) {
     n = 0
     for (i = 1; i <= rounds; i++)
         if ((dev, mode, i) in line && (dev, "irqfd-resample", i) in line) {
-            b = val(line[dev, "irqfd-resample", i], "rate")
-            if (b > 0) a[++n] = val(line[dev, mode, i], "rate") / b
+            b = val(line[dev, "irqfd-resample", i], key)
+            if (b > 0) a[++n] = val(line[dev, mode, i], key) / b
         }
     return median_spread(a, n, "%.2f", "×")
 }
@@ -81,6 +100,20 @@ function ratio(dev, mode,    i, n, a, b) {
     if ($2 == "FAIL" || val($0, "lost") > 0) fails[dev, mode]++
 }
 END {
+    print "| device | mode | instructions per interrupt | spread over the rounds | ÷ irqfd + resamplefd | at EL2 (L1 kernel, KVM) | at EL1 (L2 kernel) | at EL0 (L1 QEMU, L2 user) |"
+    print "|---|---|---|---|---|---|---|---|"
+    split("vfio-platform vfio-pci", devs, " ")
+    split("userspace irqfd-resample forwarded", modes, " ")
+    for (d = 1; d <= 2; d++) for (m = 1; m <= 3; m++) {
+        dev = devs[d]; mode = modes[m]
+        if (!((dev, mode) in runs)) continue
+        printf "| %s | %s%s | %s | %s | %s | %s | %s | %s |\n",
+            dev, mode, ((dev, mode) in fails ? " **FAIL**" : ""),
+            stat("insns", dev, mode, "%d"), spread("insns", dev, mode),
+            ratio(dev, mode, "insns"), stat("el2", dev, mode, "%d"),
+            stat("el1", dev, mode, "%d"), stat("el0", dev, mode, "%d")
+    }
+    print ""
     print "| device | mode | runs | interrupts requested | delivered | lost | late | raised again | interrupts/s | rate ÷ irqfd + resamplefd | KVM exits | of which host-IRQ exits | MMIO exits to QEMU | WFI exits | host IRQs (VFIO handler) | VFIO unmasks | KVM resample acks |"
     print "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     split("vfio-platform vfio-pci", devs, " ")
@@ -91,18 +124,18 @@ END {
         printf "| %s | %s%s | %d | %d | %d | %d | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
             dev, mode, ((dev, mode) in fails ? " **FAIL**" : ""), runs[dev, mode],
             req[dev, mode], got[dev, mode], lost[dev, mode], late[dev, mode], unraised[dev, mode],
-            stat("rate", dev, mode, "%d"), ratio(dev, mode),
+            stat("rate", dev, mode, "%d"), ratio(dev, mode, "rate"),
             stat("exits", dev, mode, "%.2f"), stat("irq_exits", dev, mode, "%.2f"),
             stat("mmio_user", dev, mode, "%.2f"), stat("wfi", dev, mode, "%.2f"),
             stat("hostirq", dev, mode, "%.2f"), stat("unmask", dev, mode, "%.2f"),
             stat("resample", dev, mode, "%.2f")
     }
 }' > "$table.tmp"
-[ "$(wc -l < "$table.tmp")" -gt 2 ] || die "no bench runs in $log"
+[ "$(wc -l < "$table.tmp")" -gt 5 ] || die "no bench runs in $log"
 {
     cat "$table.tmp"
     echo
-    echo "'Raised again': PL031 alarms the device model never raised (QEMU's PL031 reads its 1 Hz count twice when loaded; a second boundary in between arms the alarm a second past the match), found after 1 s and raised again by the guest: not delivery losses, and counted apart. Medians over the rounds, (min–max) where they differ; per-interrupt figures are per delivered interrupt, counted in L1 while L2 ran (KVM per-VM exit statistics in debugfs; kprobe event hit counts in tracefs). Rate ratios are taken within each round. GICv$gic, $rounds rounds of $n interrupts per mode and device, modes interleaved in one boot; $(date -u +%Y-%m-%d), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')."
+    echo "Instructions: all that L0's vCPUs executed from L2's first raise of a run to its last wait (L0's TCG plugin scripts/rig/insn-window.c), per delivered interrupt; L1 runs with VHE, so EL2 is all of L1's kernel. KVM's halt polling off in L1. Interrupts/s: noisy (2x between runs of the same code on this emulated host). 'Raised again': PL031 alarms the device model never raised (QEMU's PL031 reads its 1 Hz count twice when loaded; a second boundary in between arms the alarm a second past the match), found after 1 s and raised again by the guest: not delivery losses, and counted apart. Medians over the rounds, (min–max) where they differ; per-interrupt figures are per delivered interrupt, counted in L1 while L2 ran (KVM per-VM exit statistics in debugfs; kprobe event hit counts in tracefs). Rate ratios are taken within each round. GICv$gic, $rounds rounds of $n interrupts per mode and device, modes interleaved in one boot; $(date -u +%Y-%m-%d), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')."
 } > "$table"
 rm -f "$table.tmp"
 cat "$table"

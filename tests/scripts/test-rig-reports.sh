@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # The rig's reports from made-up L1 console logs: make bench's medians,
-# spreads and per-round ratios, and its verdict on a lost interrupt;
+# spreads and per-round ratios, its instruction counts joined to their
+# runs (scripts/rig/insn-report.py), and its verdict on a lost interrupt
+# or a run without its count;
 # make e2e's table with x-forward=on labels and our kernel's rows.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -12,17 +14,28 @@ mkdir -p "$tmp/rig"
 ok() { echo "ok - $*"; }
 bad() { echo "not ok - $*"; }
 
-line() {    # line ROUND DEV MODE RATE UNMASK [LOST]
-    echo "E2E: ok round=$1 gic=v3 dev=$2 kind=spi mode=$3 requested=100 delivered=$((100 - ${6:-0})) lost=${6:-0} late=0 rate=$4/s exits=2.00 mmio_user=0.00 mmio_kernel=0.00 wfi=0.00 irq_exits=1.00 hostirq=1.00 unmask=$5 resample=$5 run=9s state=\"x\""
+# line ROUND DEV MODE RATE UNMASK [LOST [INSNS]]: a run marked mark=$mk
+# and, in L0's log, its window of INSNS (default 100000) per delivered
+# interrupt, 10000 of them at EL1 and the rest at EL2
+mk=0
+ilog=$tmp/rig/insn-window-gicv3-platform-bench.log
+line() {
+    local d=$((100 - ${6:-0})) i=${7:-100000}
+    mk=$((mk + 1))
+    echo "insn-window: tag=$mk insns=$((i * d)) el0=0 el1=$((10000 * d)) el2=$(((i - 10000) * d)) el3=0" >> "$ilog"
+    echo "E2E: ok round=$1 gic=v3 dev=$2 kind=spi mode=$3 requested=100 delivered=$d lost=${6:-0} late=0 rate=$4/s exits=2.00 mmio_user=0.00 mmio_kernel=0.00 wfi=0.00 irq_exits=1.00 hostirq=1.00 unmask=$5 resample=$5 run=9s mark=$mk state=\"x\""
 }
 log=$tmp/rig/l1-console-gicv3-platform-bench.log
 {
     # forwarded / irqfd-resample per round: 2, 1.5, 3, 1, 2.5 -> median 2
+    # forwarded's instructions: 50000, 51000, 49000, 50500, 49500 per
+    # interrupt -> median 50000, spread 4.0 %, 0.50x irqfd-resample's
     r=1
     for pair in 2000:1000 1500:1000 3000:1000 500:500 5000:2000; do
-        line $r vfio-platform userspace $((r * 10)) 2.00
+        line $r vfio-platform userspace $((r * 10)) 2.00 0 400000
         line $r vfio-platform irqfd-resample "${pair#*:}" 1.00
-        line $r vfio-platform forwarded "${pair%:*}" 0.00
+        line $r vfio-platform forwarded "${pair%:*}" 0.00 0 \
+            "$(echo 50000 51000 49000 50500 49500 | cut -d' ' -f$r)"
         r=$((r + 1))
     done
 } > "$log"
@@ -40,6 +53,36 @@ if grep -q '^| vfio-platform | userspace | 5 |.* 30 (10–50) | 0.03× (0.01–0
 else
     bad "bench: userspace row wrong: $(grep '| userspace |' <<<"$out")"
 fi
+row=$(grep '^| vfio-platform | forwarded | [0-9]' <<<"$out" | head -1)
+if [ "$row" = "| vfio-platform | forwarded | 50000 (49000–51000) | 4.0 % | 0.50× (0.49–0.51) | 40000 (39000–41000) | 10000 | 0 |" ] &&
+   grep -q '^| vfio-platform | userspace | 400000 | 0.0 % | 4.00× |' <<<"$out"; then
+    ok "bench: instructions per interrupt, their spread, ratio and split by level"
+else
+    bad "bench: instruction rows wrong: $row / $(grep '^| vfio-platform | userspace | [0-9]' <<<"$out" | head -1)"
+fi
+cp "$ilog" "$tmp/ilog"
+grep -v 'tag=7 ' "$tmp/ilog" > "$ilog"
+out=$(BUILD=$tmp BENCH_REPORT_ONLY=1 BENCH_ROUNDS=5 bash "$top/scripts/rig/bench.sh" 2>&1)
+if [ $? -ne 0 ] && grep -q 'run mark=7 has 0 windows' <<<"$out"; then
+    ok "bench: a run without its instruction count fails the bench"
+else
+    bad "bench: a run without its instruction count went unnoticed: $(tail -2 <<<"$out")"
+fi
+{ cat "$tmp/ilog"; echo "insn-window: close without open (vCPU 1)"; } > "$ilog"
+out=$("$top/scripts/rig/insn-report.py" "$log" "$ilog" 2>&1)
+if [ $? -ne 0 ] && grep -q 'the plugin: insn-window: close without open' <<<"$out"; then
+    ok "insn-report: a marker out of order fails the join"
+else
+    bad "insn-report: a marker out of order went unnoticed: $(tail -2 <<<"$out")"
+fi
+{ cat "$tmp/ilog"; echo "insn-window: tag=99 insns=5 el0=0 el1=0 el2=5 el3=0"; } > "$ilog"
+out=$("$top/scripts/rig/insn-report.py" "$log" "$ilog" 2>&1)
+if [ $? -ne 0 ] && grep -q 'window tag=99 belongs to no run' <<<"$out"; then
+    ok "insn-report: a window of no run fails the join"
+else
+    bad "insn-report: a window of no run went unnoticed: $(tail -2 <<<"$out")"
+fi
+cp "$tmp/ilog" "$ilog"
 
 line 6 vfio-pci forwarded 900 0.00 1 >> "$log"
 out=$(BUILD=$tmp BENCH_REPORT_ONLY=1 BENCH_ROUNDS=6 bash "$top/scripts/rig/bench.sh" 2>&1)
