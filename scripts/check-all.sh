@@ -65,6 +65,7 @@ fi
 if [ "$full" = 1 ]; then
     check_step "lifecycle stress" "$TOP/scripts/rig/stress.sh"
     check_step "bench" "$TOP/scripts/rig/bench.sh"
+    check_step "bench, GICv4 anchor" env BENCH_GIC=4 "$TOP/scripts/rig/bench.sh"
     check_step "off-compare" "$TOP/scripts/rig/off-compare.sh"
     check_step "bisect" "$TOP/scripts/check-bisect.sh"
     check_step "kernel bisect" "$TOP/scripts/check-kernel-bisect.sh"

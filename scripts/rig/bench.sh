@@ -4,7 +4,8 @@
 # "make bench": every interrupt path side by side in one boot of the rig,
 # on our L1 kernel (scripts/rig/kernel.sh, with the kvm-vfio forwarding
 # series): userspace, irqfd + resamplefd and forwarded, for the PL031
-# (vfio-platform, level SPI) and edu (vfio-pci INTx).  The modes take turns
+# (vfio-platform, level SPI) and edu (vfio-pci INTx), and edu's MSI
+# through KVM's irqfd (msi-irqfd).  The modes take turns
 # within each round, BENCH_ROUNDS rounds (default 5) of BENCH_N interrupts
 # (default 20000), so drift of this noisy emulated host hits every mode
 # alike.  L0 counts the instructions of each run (RIG_INSN=1: the
@@ -13,7 +14,9 @@
 # host's noise does not move as it moves the rate.  Prints the medians
 # and spreads (min-max) over the rounds and the ratios to irqfd +
 # resamplefd of the same round; writes the tables to
-# build/rig/bench-table.md.  BENCH_GIC: 3 (default) or 2.
+# build/rig/bench-table.md.  BENCH_GIC: 3 (default) or 2, or 4: the
+# GICv4 anchor, L1's KVM injecting MSIs directly (vLPIs): edu's forwarded
+# INTx and its MSI only (build/rig/bench-table-gicv4.md).
 #   BENCH_REPORT_ONLY=1  only print the table of the last run's log
 set -euo pipefail
 . "$(dirname "$0")/../common.sh"
@@ -36,6 +39,7 @@ insn_log=$BUILD/rig/insn-window-gicv$gic-platform-bench.log
 [ -f "$insn_log" ] || die "no $insn_log; run make bench"
 
 table=$BUILD/rig/bench-table.md
+[ "$gic" != 4 ] || table=$BUILD/rig/bench-table-gicv4.md
 # Each run's line with its instructions per interrupt (insns=, el2=...)
 runs=$("$TOP/scripts/rig/insn-report.py" "$log" "$insn_log") ||
     die "the bench's instruction counts do not match its runs (logs: $log, $insn_log)"
@@ -103,8 +107,8 @@ END {
     print "| device | mode | instructions per interrupt | spread over the rounds | ÷ irqfd + resamplefd | at EL2 (L1 kernel, KVM) | at EL1 (L2 kernel) | at EL0 (L1 QEMU, L2 user) |"
     print "|---|---|---|---|---|---|---|---|"
     split("vfio-platform vfio-pci", devs, " ")
-    split("userspace irqfd-resample forwarded", modes, " ")
-    for (d = 1; d <= 2; d++) for (m = 1; m <= 3; m++) {
+    split("userspace irqfd-resample forwarded msi-irqfd", modes, " ")
+    for (d = 1; d <= 2; d++) for (m = 1; m <= 4; m++) {
         dev = devs[d]; mode = modes[m]
         if (!((dev, mode) in runs)) continue
         printf "| %s | %s%s | %s | %s | %s | %s | %s | %s |\n",
@@ -117,8 +121,8 @@ END {
     print "| device | mode | runs | interrupts requested | delivered | lost | late | raised again | interrupts/s | rate ÷ irqfd + resamplefd | KVM exits | of which host-IRQ exits | MMIO exits to QEMU | WFI exits | host IRQs (VFIO handler) | VFIO unmasks | KVM resample acks |"
     print "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     split("vfio-platform vfio-pci", devs, " ")
-    split("userspace irqfd-resample forwarded", modes, " ")
-    for (d = 1; d <= 2; d++) for (m = 1; m <= 3; m++) {
+    split("userspace irqfd-resample forwarded msi-irqfd", modes, " ")
+    for (d = 1; d <= 2; d++) for (m = 1; m <= 4; m++) {
         dev = devs[d]; mode = modes[m]
         if (!((dev, mode) in runs)) continue
         printf "| %s | %s%s | %d | %d | %d | %d | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",

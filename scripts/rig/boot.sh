@@ -4,7 +4,8 @@
 # "make rig": boot the emulated arm64 host (L1) under our own
 # qemu-system-aarch64 (TCG, virtualization=on, GICv3 or v2, SMMUv3) with
 # an edu device, and check that L1 has KVM and can pass edu through with
-# VFIO.  RIG_GIC=2 for GICv2.  RIG_E2E=N adds the end-to-end runs of N
+# VFIO.  RIG_GIC=2 for GICv2, RIG_GIC=4 for GICv4 (L1's KVM with
+# kvm-arm.vgic_v4_enable=1: MSIs injected directly, as vLPIs).  RIG_E2E=N adds the end-to-end runs of N
 # interrupts each (scripts/rig/l1-e2e), RIG_SELFTEST=1 the run that must
 # detect interrupts dropped on purpose.  RIG_PLATFORM=1 boots our own L1
 # kernel (scripts/rig/kernel.sh: it has vfio-platform and our kvm-vfio
@@ -156,6 +157,11 @@ fi
 machine=(-M virt,virtualization=on,gic-version="$gic",iommu=smmuv3
          -cpu max -smp 2 -m 3G -device edu,addr=2.0)
 append="console=ttyAMA0 rdinit=/init panic=-1 quiet loglevel=4 rig.gic=$gic"
+case $gic in
+2|3) ;;
+4) append+=" kvm-arm.vgic_v4_enable=1";;
+*) die "RIG_GIC=$gic: not 2, 3 or 4";;
+esac
 suffix=
 if [ -n "$e2e" ]; then
     append+=" rig.e2e=$e2e rig.selftest=${RIG_SELFTEST:-0}"
