@@ -22,22 +22,24 @@ CONFIG=(
     GENERIC_IRQ_DEBUGFS
 )
 
-# l2_initramfs BUSYBOX KO OUT [MODS]: the rig's L2 initramfs, made the
-# same for the rigs (mkinitramfs.sh) and for the kernel's L2 check
-# (kernel.sh --l2): BUSYBOX, scripts/rig/l2-init as /init and KO as
+# l2_initramfs BUSYBOX KO OUT [MODS [PROGS]]: the rig's L2 initramfs,
+# made the same for the rigs (mkinitramfs.sh) and for the kernel's L2
+# check (kernel.sh --l2): BUSYBOX, scripts/rig/l2-init as /init and KO as
 # /edu_irq.ko, a gzip'd cpio in OUT; MODS: a directory of modules and
-# their load order (its file order), as /lib/modules
+# their load order (its file order), as /lib/modules; PROGS: a directory
+# of programs for /bin
 l2_initramfs() {
     local root app
     root=$(mktemp -d)
     mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,mnt,lib/modules}
     cp "$1" "$root/bin/busybox"
-    for app in sh mount echo cat grep insmod dmesg sleep poweroff tr dd awk; do
+    for app in sh mount echo cat grep insmod dmesg sleep poweroff tr dd awk sed head; do
         ln -sf busybox "$root/bin/$app"
     done
     install -m 755 "$TOP/scripts/rig/l2-init" "$root/init"
     cp "$2" "$root/edu_irq.ko"
     [ -z "${4:-}" ] || cp "$4"/* "$root/lib/modules/"
+    [ -z "${5:-}" ] || cp "$5"/* "$root/bin/"
     (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$3"
     rm -rf "$root"
 }

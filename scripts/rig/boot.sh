@@ -184,6 +184,10 @@ if [ -n "$e2e" ]; then
     fi
 fi
 if [ "${RIG_PLATFORM:-}" = 1 ]; then
+    # A second PL011 for L2 (l1-e2e's UART runs), which L0 feeds from
+    # /dev/zero as fast as it is read; the console stays on the first
+    machine+=(-serial mon:stdio -serial chardev:uart1
+              -chardev file,id=uart1,path=/dev/null,input-path=/dev/zero)
     "$TOP/scripts/rig/dtb.sh" "$out/l0-gicv$gic.dtb" "${machine[@]}"
     machine+=(-dtb "$out/l0-gicv$gic.dtb")
     # The PL031 has no reset function, which vfio-platform wants by

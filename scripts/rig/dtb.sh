@@ -7,7 +7,9 @@
 # compatible "arm,pl031" alone (a platform device, not an AMBA primecell)
 # and "iommus" on the SMMUv3 (stream 0xfff0), which gives it an IOMMU
 # group.  QEMU's SMMUv3 does not translate for the platform bus, but the
-# PL031 does no DMA: the group is all VFIO needs.
+# PL031 does no DMA: the group is all VFIO needs.  Likewise the second
+# PL011 UART (pl011@9040000, there with a second -serial): compatible
+# "arm,pl011" alone, so that no L1 driver takes it, on stream 0xfff1.
 # Usage: dtb.sh OUT.dtb QEMU-OPTIONS...
 set -euo pipefail
 . "$(dirname "$0")/../common.sh"
@@ -27,9 +29,13 @@ dtc -q -I dtb -O dts "$out.orig" > "$out.dts"
 smmu=$(awk '/smmuv3@/ { s = 1 } s && /phandle = / { gsub(/[<>;]/, "", $3); print $3; exit }' "$out.dts")
 [ -n "$smmu" ] || die "no SMMUv3 in the machine's device tree (iommu=smmuv3 missing?)"
 awk -v smmu="$smmu" '
-    /pl031@/ { p = 1 }
-    p && /compatible = / { print "\t\tcompatible = \"arm,pl031\";"; print "\t\tiommus = <" smmu " 0xfff0>;"; p = 0; next }
+    /pl031@/ { p = "arm,pl031"; sid = "0xfff0" }
+    /pl011@9040000 / { p = "arm,pl011"; sid = "0xfff1" }
+    p != "" && /compatible = / { print "\t\tcompatible = \"" p "\";"; print "\t\tiommus = <" smmu " " sid ">;"; p = ""; next }
     { print }' "$out.dts" > "$out.new.dts"
-grep -q 'iommus = <' "$out.new.dts" || die "no PL031 in the machine's device tree"
+grep -q 'iommus = <.* 0xfff0>' "$out.new.dts" || die "no PL031 in the machine's device tree"
+if grep -q -- '-serial' <<<"$*"; then
+    grep -q 'iommus = <.* 0xfff1>' "$out.new.dts" || die "no second PL011 in the machine's device tree"
+fi
 dtc -q -I dts -O dtb -o "$out" "$out.new.dts"
 rm -f "$out.orig" "$out.dts" "$out.new.dts"

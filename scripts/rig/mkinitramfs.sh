@@ -142,8 +142,19 @@ if [ -f "$ko" ] && [ -n "$have_qemu" ]; then
         mkdir "$l2mods"
         add_mod nvme "$l2mods"
     fi
-    l2_initramfs "$cache/busybox/bin/busybox" "$l2ko" "$root/opt/l2/initramfs.gz" ${l2mods:+"$l2mods"}
-    [ -z "$l2mods" ] || rm -rf "$l2mods"
+    # arm64: L2's reader of the passed-through UART (l2-init's e2e.uart=1)
+    l2progs=
+    if [ -z "$x86" ]; then
+        need_tools aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu \
+            /usr/aarch64-linux-gnu/include/stdio.h:libc6-dev-arm64-cross
+        l2progs=$root/.l2progs
+        mkdir "$l2progs"
+        aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror \
+            "$TOP/scripts/rig/uart-read.c" -o "$l2progs/uart-read" ||
+            die "scripts/rig/uart-read.c does not build"
+    fi
+    l2_initramfs "$cache/busybox/bin/busybox" "$l2ko" "$root/opt/l2/initramfs.gz" "$l2mods" "$l2progs"
+    rm -rf "$l2mods" "$l2progs"
     cp "$ko" "$root/opt/"
     busybox_root "$root" rmmod
     cp "$l2image" "$root/opt/l2/Image"

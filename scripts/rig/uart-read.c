@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * uart-read: the rig's L2 side of a UART run (scripts/rig/l2-init).
+ * Reads BYTES from the tty DEV in raw mode, as fast as L2's PL011 driver
+ * hands them over, and prints "E2E-UART bytes=B us=T" (what it read, in
+ * how long), or "E2E-UART stalled ..." when nothing came for 10 s.  With
+ * TAG > 0 the reads are between the markers of L0's instruction counter
+ * (HINT #120, HINT #121 with x0 = TAG; scripts/rig/insn-window.c).
+ *
+ * Usage: uart-read DEV BYTES TAG
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+static void mark(int open, unsigned long tag)
+{
+#ifdef __aarch64__
+    register unsigned long x0 asm("x0") = tag;
+
+    if (!tag) {
+        return;
+    }
+    if (open) {
+        asm volatile("hint #120" : : : "memory");
+    } else {
+        asm volatile("hint #121" : : "r" (x0) : "memory");
+    }
+#endif
+}
+
+static long long now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+int main(int argc, char **argv)
+{
+    static char buf[4096];
+    struct termios t;
+    long long want, got = 0, start;
+    unsigned long tag;
+    int fd;
+
+    if (argc != 4) {
+        fprintf(stderr, "usage: uart-read DEV BYTES TAG\n");
+        return 2;
+    }
+    want = atoll(argv[2]);
+    tag = strtoul(argv[3], NULL, 0);
+    fd = open(argv[1], O_RDONLY | O_NOCTTY);
+    if (fd < 0 || tcgetattr(fd, &t)) {
+        printf("E2E-UART failed: %s: %s\n", argv[1], strerror(errno));
+        return 1;
+    }
+    cfmakeraw(&t);
+    t.c_cc[VMIN] = 1;
+    t.c_cc[VTIME] = 0;
+    if (tcsetattr(fd, TCSANOW, &t) || tcflush(fd, TCIFLUSH)) {
+        printf("E2E-UART failed: %s: raw mode: %s\n", argv[1], strerror(errno));
+        return 1;
+    }
+    start = now_us();
+    mark(1, tag);
+    while (got < want) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        ssize_t n;
+
+        if (poll(&p, 1, 10000) <= 0) {
+            break;
+        }
+        n = read(fd, buf, want - got < (long long)sizeof(buf) ?
+                          (size_t)(want - got) : sizeof(buf));
+        if (n <= 0) {
+            break;
+        }
+        got += n;
+    }
+    mark(0, tag);
+    printf("E2E-UART %sbytes=%lld us=%lld\n", got < want ? "stalled " : "",
+           got, now_us() - start);
+    return got < want;
+}
