@@ -8,7 +8,8 @@ CONSOLE_LOG is L1's console (scripts/rig/l1-e2e's "E2E:" lines, each run
 with mark=T under rig.insn=1); INSN_LOG is L0's log of the insn-window
 plugin (scripts/rig/insn-window.c), one "insn-window: tag=T insns=N
 el0=.. el1=.. el2=.. el3=.." line per marked run.  Prints each marked
-run's "E2E:" line with the instructions per delivered interrupt added:
+run's "E2E:" line with the instructions per delivered interrupt added
+(a UART run's per interrupt L2 took, irqs=: it delivers bytes):
 insns= (all of L0's vCPUs), el2= (L1's kernel and KVM: L1 runs with
 VHE), el1= (L2's kernel), el0= (user space: L1's QEMU, L2's init).
 
@@ -63,7 +64,9 @@ def main(argv):
                           % (tag, len(got), line[:120]))
             continue
         insns, el0, el1, el2, _ = got[0]
-        d = field(line, 'delivered') or 0
+        d = field(line, 'irqs')
+        d = field(line, 'delivered') if d is None else d
+        d = d or 0
         if d == 0:
             errors.append('run mark=%d delivered nothing' % tag)
             continue

@@ -20,10 +20,11 @@ bad() { echo "not ok - $*"; }
 mk=0
 ilog=$tmp/rig/insn-window-gicv3-platform-bench.log
 line() {
-    local d=$((100 - ${6:-0})) i=${7:-100000}
+    local d=$((100 - ${6:-0})) i=${7:-100000} kind=spi
+    [ "$2" != vfio-pci ] || kind=intx
     mk=$((mk + 1))
     echo "insn-window: tag=$mk insns=$((i * d)) el0=0 el1=$((10000 * d)) el2=$(((i - 10000) * d)) el3=0" >> "$ilog"
-    echo "E2E: ok round=$1 gic=v3 dev=$2 kind=spi mode=$3 requested=100 delivered=$d lost=${6:-0} late=0 rate=$4/s exits=2.00 mmio_user=0.00 mmio_kernel=0.00 wfi=0.00 irq_exits=1.00 hostirq=1.00 unmask=$5 resample=$5 run=9s mark=$mk state=\"x\""
+    echo "E2E: ok round=$1 gic=v3 dev=$2 kind=$kind mode=$3 requested=100 delivered=$d lost=${6:-0} late=0 rate=$4/s exits=2.00 mmio_user=0.00 mmio_kernel=0.00 wfi=0.00 irq_exits=1.00 hostirq=1.00 unmask=$5 resample=$5 run=9s mark=$mk state=\"x\""
 }
 log=$tmp/rig/l1-console-gicv3-platform-bench.log
 {
@@ -41,24 +42,24 @@ log=$tmp/rig/l1-console-gicv3-platform-bench.log
 } > "$log"
 out=$(BUILD=$tmp BENCH_REPORT_ONLY=1 BENCH_ROUNDS=5 bash "$top/scripts/rig/bench.sh" 2>&1)
 rc=$?
-row=$(grep '^| vfio-platform | forwarded |' <<<"$out")
+row=$(grep '^| vfio-platform (PL031) | forwarded |' <<<"$out")
 if [ $rc -eq 0 ] && grep -q '| 5 | 500 | 500 | 0 | 0 | 0 | 2000 (500–5000) | 2.00× (1.00–3.00) |' <<<"$row" &&
    grep -q '| 0.00 | 0.00 |$' <<<"$row"; then
     ok "bench: median, spread and per-round ratio of the forwarded rows"
 else
     bad "bench: forwarded row wrong (exit $rc): $row"
 fi
-if grep -q '^| vfio-platform | userspace | 5 |.* 30 (10–50) | 0.03× (0.01–0.08) |' <<<"$out"; then
+if grep -q '^| vfio-platform (PL031) | userspace | 5 |.* 30 (10–50) | 0.03× (0.01–0.08) |' <<<"$out"; then
     ok "bench: the userspace row's ratio to irqfd + resamplefd"
 else
     bad "bench: userspace row wrong: $(grep '| userspace |' <<<"$out")"
 fi
-row=$(grep '^| vfio-platform | forwarded | [0-9]' <<<"$out" | head -1)
-if [ "$row" = "| vfio-platform | forwarded | 50000 (49000–51000) | 4.0 % | 0.50× (0.49–0.51) | 40000 (39000–41000) | 10000 | 0 |" ] &&
-   grep -q '^| vfio-platform | userspace | 400000 | 0.0 % | 4.00× |' <<<"$out"; then
+row=$(grep '^| vfio-platform (PL031) | forwarded | [0-9]' <<<"$out" | head -1)
+if [ "$row" = "| vfio-platform (PL031) | forwarded | 50000 (49000–51000) | 4.0 % | 0.50× (0.49–0.51) | 40000 (39000–41000) | 10000 | 0 |" ] &&
+   grep -q '^| vfio-platform (PL031) | userspace | 400000 | 0.0 % | 4.00× |' <<<"$out"; then
     ok "bench: instructions per interrupt, their spread, ratio and split by level"
 else
-    bad "bench: instruction rows wrong: $row / $(grep '^| vfio-platform | userspace | [0-9]' <<<"$out" | head -1)"
+    bad "bench: instruction rows wrong: $row / $(grep '^| vfio-platform (PL031) | userspace | [0-9]' <<<"$out" | head -1)"
 fi
 cp "$ilog" "$tmp/ilog"
 grep -v 'tag=7 ' "$tmp/ilog" > "$ilog"
@@ -83,11 +84,22 @@ else
     bad "insn-report: a window of no run went unnoticed: $(tail -2 <<<"$out")"
 fi
 cp "$tmp/ilog" "$ilog"
+# A UART run: bytes delivered, per-interrupt figures per interrupt L2 took
+mk=$((mk + 1))
+echo "insn-window: tag=$mk insns=$((200 * 30000)) el0=0 el1=$((200 * 10000)) el2=$((200 * 20000)) el3=0" >> "$ilog"
+echo "E2E: ok round=1 gic=v3 dev=vfio-platform kind=uart mode=forwarded requested=1600 delivered=1600 lost=0 late=0 unraised=0 rate=800/s exits=1.10 mmio_user=0.00 mmio_kernel=0.00 wfi=0.50 irq_exits=0.60 hostirq=1.00 unmask=0.00 resample=0.00 run=9s irqs=200 overruns=0 mark=$mk state=\"forwarded\"" >> "$log"
+out=$(BUILD=$tmp BENCH_REPORT_ONLY=1 BENCH_ROUNDS=5 bash "$top/scripts/rig/bench.sh" 2>&1)
+if [ $? -eq 0 ] && grep -q '^| vfio-platform (PL011 UART) | forwarded | 30000 | 0.0 % | — | 20000 | 10000 | 0 |$' <<<"$out" &&
+   grep -q '^| vfio-platform (PL011 UART) | forwarded | 1 | 1600 | 1600 | 0 | 800 | — | 8.0 | 1.10 | 0.60 | 0.00 | 0.50 | 1.00 | 0.00 | 0.00 |$' <<<"$out"; then
+    ok "bench: a UART run in its own table, bytes/s and bytes per interrupt, instructions per interrupt"
+else
+    bad "bench: UART rows wrong: $(grep 'UART' <<<"$out" | tr '\n' ' ')"
+fi
 
 line 6 vfio-pci forwarded 900 0.00 1 >> "$log"
 out=$(BUILD=$tmp BENCH_REPORT_ONLY=1 BENCH_ROUNDS=6 bash "$top/scripts/rig/bench.sh" 2>&1)
 rc=$?
-if [ $rc -ne 0 ] && grep -q '^| vfio-pci | forwarded \*\*FAIL\*\* | 1 | 100 | 99 | 1 |' <<<"$out"; then
+if [ $rc -ne 0 ] && grep -q '^| vfio-pci (edu INTx) | forwarded \*\*FAIL\*\* | 1 | 100 | 99 | 1 |' <<<"$out"; then
     ok "bench: a lost interrupt fails the bench"
 else
     bad "bench: a lost interrupt went unnoticed (exit $rc)"
