@@ -2,12 +2,14 @@
 /*
  * uart-read: the rig's L2 side of a UART run (scripts/rig/l2-init).
  * Reads BYTES from the tty DEV in raw mode, as fast as L2's PL011 driver
- * hands them over, and prints "E2E-UART bytes=B us=T" (what it read, in
- * how long), or "E2E-UART stalled ..." when nothing came for 10 s.  With
- * TAG > 0 the reads are between the markers of L0's instruction counter
- * (HINT #120, HINT #121 with x0 = TAG; scripts/rig/insn-window.c).
+ * hands them over, and prints "E2E-UART bytes=B us=T irqs=I" (what it
+ * read, in how long, and the interrupts of the UART's IRQ meanwhile), or
+ * "E2E-UART stalled ..." when nothing came for 10 s.  The IRQ is counted
+ * here, with the tty open: the driver frees it at the close.  With TAG >
+ * 0 the reads are between the markers of L0's instruction counter (HINT
+ * #120, HINT #121 with x0 = TAG; scripts/rig/insn-window.c).
  *
- * Usage: uart-read DEV BYTES TAG
+ * Usage: uart-read DEV BYTES TAG IRQ
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +37,36 @@ static void mark(int open, unsigned long tag)
 #endif
 }
 
+/* IRQ's interrupts on all CPUs, from /proc/interrupts; -1 if not there */
+static long long irq_count(int irq)
+{
+    char line[1024];
+    long long sum = -1;
+    FILE *f = fopen("/proc/interrupts", "r");
+
+    while (f && fgets(line, sizeof(line), f)) {
+        char *p = line, *end;
+
+        if (strtol(p, &end, 10) != irq || *end != ':') {
+            continue;
+        }
+        sum = 0;
+        for (p = end + 1;; p = end) {
+            long long v = strtoll(p, &end, 10);
+
+            if (end == p) {
+                break;
+            }
+            sum += v;
+        }
+        break;
+    }
+    if (f) {
+        fclose(f);
+    }
+    return sum;
+}
+
 static long long now_us(void)
 {
     struct timespec ts;
@@ -47,16 +79,17 @@ int main(int argc, char **argv)
 {
     static char buf[4096];
     struct termios t;
-    long long want, got = 0, start;
+    long long want, got = 0, start, irqs;
     unsigned long tag;
-    int fd;
+    int fd, irq;
 
-    if (argc != 4) {
-        fprintf(stderr, "usage: uart-read DEV BYTES TAG\n");
+    if (argc != 5) {
+        fprintf(stderr, "usage: uart-read DEV BYTES TAG IRQ\n");
         return 2;
     }
     want = atoll(argv[2]);
     tag = strtoul(argv[3], NULL, 0);
+    irq = atoi(argv[4]);
     fd = open(argv[1], O_RDONLY | O_NOCTTY);
     if (fd < 0 || tcgetattr(fd, &t)) {
         printf("E2E-UART failed: %s: %s\n", argv[1], strerror(errno));
@@ -67,6 +100,11 @@ int main(int argc, char **argv)
     t.c_cc[VTIME] = 0;
     if (tcsetattr(fd, TCSANOW, &t) || tcflush(fd, TCIFLUSH)) {
         printf("E2E-UART failed: %s: raw mode: %s\n", argv[1], strerror(errno));
+        return 1;
+    }
+    irqs = irq_count(irq);
+    if (irqs < 0) {
+        printf("E2E-UART failed: no IRQ %d in /proc/interrupts\n", irq);
         return 1;
     }
     start = now_us();
@@ -86,7 +124,8 @@ int main(int argc, char **argv)
         got += n;
     }
     mark(0, tag);
-    printf("E2E-UART %sbytes=%lld us=%lld\n", got < want ? "stalled " : "",
-           got, now_us() - start);
+    start = now_us() - start;
+    printf("E2E-UART %sbytes=%lld us=%lld irqs=%lld\n",
+           got < want ? "stalled " : "", got, start, irq_count(irq) - irqs);
     return got < want;
 }
