@@ -21,21 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static void mark(int open, unsigned long tag)
-{
-#ifdef __aarch64__
-    register unsigned long x0 asm("x0") = tag;
-
-    if (!tag) {
-        return;
-    }
-    if (open) {
-        asm volatile("hint #120" : : : "memory");
-    } else {
-        asm volatile("hint #121" : : "r" (x0) : "memory");
-    }
-#endif
-}
+#include "insn-mark.h"
 
 /* IRQ's interrupts on all CPUs, from /proc/interrupts; -1 if not there */
 static long long irq_count(int irq)
@@ -108,7 +94,7 @@ int main(int argc, char **argv)
         return 1;
     }
     start = now_us();
-    mark(1, tag);
+    insn_mark(1, tag);
     while (got < want) {
         struct pollfd p = { .fd = fd, .events = POLLIN };
         ssize_t n;
@@ -123,7 +109,7 @@ int main(int argc, char **argv)
         }
         got += n;
     }
-    mark(0, tag);
+    insn_mark(0, tag);
     start = now_us() - start;
     printf("E2E-UART %sbytes=%lld us=%lld irqs=%lld\n",
            got < want ? "stalled " : "", got, start, irq_count(irq) - irqs);
