@@ -8,7 +8,9 @@
 # KVM, VFIO and SMMUv3, and what an L2 on QEMU's virt machine needs to
 # run edu_irq.ko on a passed-through edu (INTx, MSI through the ITS or
 # GICv2m, PCIe hotplug for the unplug runs) or PL031; the IRQ core's
-# debugfs for the kselftest (vfio_irq_forward) to read an IRQ's state.
+# debugfs for the kselftest (vfio_irq_forward) to read an IRQ's state;
+# TCP/IP and e1000 for the NIC runs (L1's NIC and L2's passed-through
+# one).
 CONFIG=(
     PRINTK TTY ARM_AMBA SERIAL_AMBA_PL011 SERIAL_AMBA_PL011_CONSOLE
     BLK_DEV_INITRD RD_GZIP DEVTMPFS DEVTMPFS_MOUNT PROC_FS SYSFS TMPFS
@@ -19,27 +21,27 @@ CONFIG=(
     TIMERFD SHMEM AIO POSIX_TIMERS FILE_LOCKING DEBUG_FS FTRACE KPROBES
     KPROBE_EVENTS NET UNIX PROC_SYSCTL HIGH_RES_TIMERS MULTIUSER EXPERT
     ARM_ARCH_TIMER ARM_GIC_V2M HOTPLUG_PCI HOTPLUG_PCI_PCIE MODULES MODULE_UNLOAD
-    GENERIC_IRQ_DEBUGFS
+    GENERIC_IRQ_DEBUGFS INET NETDEVICES ETHERNET NET_VENDOR_INTEL E1000
 )
 
-# l2_initramfs BUSYBOX KO OUT [MODS [PROGS]]: the rig's L2 initramfs,
+# l2_initramfs BUSYBOX KO OUT [MODS [TREE]]: the rig's L2 initramfs,
 # made the same for the rigs (mkinitramfs.sh) and for the kernel's L2
 # check (kernel.sh --l2): BUSYBOX, scripts/rig/l2-init as /init and KO as
 # /edu_irq.ko, a gzip'd cpio in OUT; MODS: a directory of modules and
-# their load order (its file order), as /lib/modules; PROGS: a directory
-# of programs for /bin
+# their load order (its file order), as /lib/modules; TREE: a directory
+# copied over the root (programs and their libraries)
 l2_initramfs() {
     local root app
     root=$(mktemp -d)
     mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,mnt,lib/modules}
     cp "$1" "$root/bin/busybox"
-    for app in sh mount echo cat grep insmod dmesg sleep poweroff tr dd awk sed head; do
+    for app in sh mount echo cat grep insmod dmesg sleep poweroff tr dd awk sed head ip; do
         ln -sf busybox "$root/bin/$app"
     done
     install -m 755 "$TOP/scripts/rig/l2-init" "$root/init"
     cp "$2" "$root/edu_irq.ko"
     [ -z "${4:-}" ] || cp "$4"/* "$root/lib/modules/"
-    [ -z "${5:-}" ] || cp "$5"/* "$root/bin/"
+    [ -z "${5:-}" ] || cp -a "$5"/. "$root/"
     (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$3"
     rm -rf "$root"
 }

@@ -208,6 +208,13 @@ if [ "${RIG_PLATFORM:-}" = 1 ]; then
         # the first's (slot 2, pinned above) host line, for the API test's shared-line
         # checks, which remove it again before edu's runs
         machine+=(-device edu,addr=6.0)
+        # Two e1000s on one hub inside L0 (nothing leaves L0's process):
+        # slot 3 goes to L2 (vfio-pci, INTx: Linux's e1000 has no MSI),
+        # slot 4 is L1's own, the far end of l1-e2e's NIC runs
+        machine+=(-netdev hubport,id=nic2,hubid=0
+                  -device e1000,netdev=nic2,addr=3.0,romfile=,mac=52:54:00:12:34:02
+                  -netdev hubport,id=nic1,hubid=0
+                  -device e1000,netdev=nic1,addr=4.0,romfile=,mac=52:54:00:12:34:01)
     fi
     # RIG_THREADIRQS=1: L1 with threaded host IRQs (every handler that
     # may be run in a thread is), where a forwarded IRQ must neither be

@@ -73,6 +73,10 @@ kver=${kpkg#linux-image-}
 note "L1 kernel: $kpkg"
 fetch_deb "$kpkg" "$RIG_CACHE/kernel-$kver"
 fetch_deb busybox-static "$RIG_CACHE/busybox"
+# iperf3 for the NIC runs (L1 serves, L2 sends), with its libraries
+for pkg in iperf3 libiperf0 libsctp1 libssl3; do
+    fetch_deb "$pkg" "$RIG_CACHE/net"
+done
 # Headers for out-of-tree modules: the flavour's (arm64), the common part
 # (arch: all) and the prebuilt kbuild tools, which must run here (amd64).
 kbase=${kver%-arm64}

@@ -41,7 +41,14 @@ busybox_root() {    # busybox_root DIR APPLET...: a root with busybox in it
     done
 }
 busybox_root "$root" sh mount mkdir echo cat ls grep sed insmod poweroff \
-    sleep dmesg readlink basename head tr tee date
+    sleep dmesg readlink basename head tr tee date ip
+# cross_static NAME DIR: scripts/rig/NAME.c, a static arm64 program in DIR
+cross_static() {
+    need_tools aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu \
+        /usr/aarch64-linux-gnu/include/stdio.h:libc6-dev-arm64-cross
+    aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror \
+        "$TOP/scripts/rig/$1.c" -o "$2/$1" || die "scripts/rig/$1.c does not build"
+}
 install -m 755 "$TOP/scripts/rig/l1-init" "$root/init"
 
 find_mod() { find "$mods/kernel" -name "$1.ko*" | head -1; }
@@ -81,13 +88,17 @@ elif [ -x "$xobj/qemu-system-aarch64" ]; then
     mkdir -p "$root/opt/qemu/lib" "$root/lib"
     libdirs=("$cache/sysroot/usr/lib/aarch64-linux-gnu"
              "$cache/sysroot/lib/aarch64-linux-gnu" /usr/aarch64-linux-gnu/lib)
+    # iperf3 and its libraries (scripts/rig/fetch.sh)
+    libdirs+=("$cache/net/usr/lib/aarch64-linux-gnu")
     declare -A have
-    add_libs() {    # add_libs ELF: its DT_NEEDED libraries, recursively
-        local lib dir found
+    # add_libs ELF [DIR]: its DT_NEEDED libraries, recursively, into DIR
+    # (default L1's /opt/qemu/lib)
+    add_libs() {
+        local lib dir found dest=${2:-$root/opt/qemu/lib}
         for lib in $(aarch64-linux-gnu-readelf -d "$1" |
                      sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
-            [ -n "${have[$lib]:-}" ] && continue
-            have[$lib]=1
+            [ -n "${have[$dest:$lib]:-}" ] && continue
+            have[$dest:$lib]=1
             found=
             for dir in "${libdirs[@]}"; do
                 if [ -e "$dir/$lib" ]; then
@@ -96,8 +107,8 @@ elif [ -x "$xobj/qemu-system-aarch64" ]; then
                 fi
             done
             [ -n "$found" ] || die "$lib (needed by $(basename "$1")) is not in the sysroot"
-            cp "$found" "$root/opt/qemu/lib/$lib"
-            add_libs "$found"
+            cp "$found" "$dest/$lib"
+            add_libs "$found" "$dest"
         done
     }
     for bin in qemu-system-aarch64 tests/unit/test-kvm-vfio-irq; do
@@ -116,6 +127,11 @@ elif [ -x "$xobj/qemu-system-aarch64" ]; then
         add_libs "$RIG_STRACE_ROOT/usr/bin/strace"
     fi
     cp /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 "$root/lib/"
+    # The NIC runs' far end (scripts/rig/l1-e2e): iperf3 and tcp-rr serve
+    # in L1, L2 asks through its passed-through NIC
+    cp "$cache/net/usr/bin/iperf3" "$root/opt/qemu/"
+    add_libs "$cache/net/usr/bin/iperf3"
+    cross_static tcp-rr "$root/opt/qemu"
 fi
 if [ -n "$have_qemu" ]; then
     mkdir -p "$root/opt/qemu"
@@ -142,19 +158,21 @@ if [ -f "$ko" ] && [ -n "$have_qemu" ]; then
         mkdir "$l2mods"
         add_mod nvme "$l2mods"
     fi
-    # arm64: L2's reader of the passed-through UART (l2-init's e2e.uart=1)
-    l2progs=
+    # arm64: L2's reader of the passed-through UART (l2-init's
+    # e2e.uart=1), and its NIC runs' programs (e2e.nic=1): tcp-rr, and
+    # iperf3 with its libraries
+    l2tree=
     if [ -z "$x86" ]; then
-        need_tools aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu \
-            /usr/aarch64-linux-gnu/include/stdio.h:libc6-dev-arm64-cross
-        l2progs=$root/.l2progs
-        mkdir "$l2progs"
-        aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror \
-            "$TOP/scripts/rig/uart-read.c" -o "$l2progs/uart-read" ||
-            die "scripts/rig/uart-read.c does not build"
+        l2tree=$root/.l2tree
+        mkdir -p "$l2tree/bin" "$l2tree/lib"
+        cross_static uart-read "$l2tree/bin"
+        cross_static tcp-rr "$l2tree/bin"
+        cp "$cache/net/usr/bin/iperf3" "$l2tree/bin/"
+        add_libs "$cache/net/usr/bin/iperf3" "$l2tree/lib"
+        cp /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 "$l2tree/lib/"
     fi
-    l2_initramfs "$cache/busybox/bin/busybox" "$l2ko" "$root/opt/l2/initramfs.gz" "$l2mods" "$l2progs"
-    rm -rf "$l2mods" "$l2progs"
+    l2_initramfs "$cache/busybox/bin/busybox" "$l2ko" "$root/opt/l2/initramfs.gz" "$l2mods" "$l2tree"
+    rm -rf "$l2mods" "$l2tree"
     cp "$ko" "$root/opt/"
     busybox_root "$root" rmmod
     cp "$l2image" "$root/opt/l2/Image"
