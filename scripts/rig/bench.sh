@@ -92,12 +92,21 @@ function ratio(dk, mode, key,    i, n, a, b, base) {
         }
     return median_spread(a, n, "%.2f", "×")
 }
-function bytes_per_irq(dk, mode,    i, n, a) {
+# the median (min–max) of NUM / DEN over the rounds
+function quot(dk, mode, num, den, fmt,    i, n, a) {
     n = 0
     for (i = 1; i <= rounds; i++)
-        if ((dk, mode, i) in line && val(line[dk, mode, i], "irqs") > 0)
-            a[++n] = val(line[dk, mode, i], "delivered") / val(line[dk, mode, i], "irqs")
-    return median_spread(a, n, "%.1f", "")
+        if ((dk, mode, i) in line && val(line[dk, mode, i], den) > 0)
+            a[++n] = val(line[dk, mode, i], num) / val(line[dk, mode, i], den)
+    return median_spread(a, n, fmt, "")
+}
+# the columns of the work on the host per interrupt
+function work(dk, mode) {
+    return sprintf("%s | %s | %s | %s | %s | %s | %s",
+        stat("exits", dk, mode, "%.2f"), stat("irq_exits", dk, mode, "%.2f"),
+        stat("mmio_user", dk, mode, "%.2f"), stat("wfi", dk, mode, "%.2f"),
+        stat("hostirq", dk, mode, "%.2f"), stat("unmask", dk, mode, "%.2f"),
+        stat("resample", dk, mode, "%.2f"))
 }
 {
     r = val($0, "round")
@@ -116,15 +125,16 @@ function bytes_per_irq(dk, mode,    i, n, a) {
     if ($2 == "FAIL" || val($0, "lost") > 0) fails[dk, mode]++
 }
 END {
-    split("vfio-platform:spi vfio-platform:uart vfio-pci:intx vfio-pci:msi", dks, " ")
+    split("vfio-platform:spi vfio-platform:uart vfio-pci:intx vfio-pci:msi vfio-pci:nic", dks, " ")
     label["vfio-platform:spi"] = "vfio-platform (PL031)"
     label["vfio-platform:uart"] = "vfio-platform (PL011 UART)"
     label["vfio-pci:intx"] = "vfio-pci (edu INTx)"
     label["vfio-pci:msi"] = "vfio-pci (edu MSI)"
+    label["vfio-pci:nic"] = "vfio-pci (e1000 NIC, INTx)"
     split("userspace irqfd-resample forwarded msi-irqfd", modes, " ")
     print "| device | mode | instructions per interrupt | spread over the rounds | ÷ irqfd + resamplefd | at EL2 (L1 kernel, KVM) | at EL1 (L2 kernel) | at EL0 (L1 QEMU, L2 user) |"
     print "|---|---|---|---|---|---|---|---|"
-    for (d = 1; d <= 4; d++) for (m = 1; m <= 4; m++) {
+    for (d = 1; d <= 5; d++) for (m = 1; m <= 4; m++) {
         dk = dks[d]; mode = modes[m]
         if (!((dk, mode) in runs)) continue
         printf "| %s | %s%s | %s | %s | %s | %s | %s | %s |\n",
@@ -136,17 +146,31 @@ END {
     print ""
     print "| device | mode | runs | interrupts requested | delivered | lost | late | raised again | interrupts/s | rate ÷ irqfd + resamplefd | KVM exits | of which host-IRQ exits | MMIO exits to QEMU | WFI exits | host IRQs (VFIO handler) | VFIO unmasks | KVM resample acks |"
     print "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
-    for (d = 1; d <= 4; d++) for (m = 1; m <= 4; m++) {
+    for (d = 1; d <= 5; d++) for (m = 1; m <= 4; m++) {
         dk = dks[d]; mode = modes[m]
-        if (dk == "vfio-platform:uart" || !((dk, mode) in runs)) continue
-        printf "| %s | %s%s | %d | %d | %d | %d | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+        if (dk ~ /:(uart|nic)$/ || !((dk, mode) in runs)) continue
+        printf "| %s | %s%s | %d | %d | %d | %d | %d | %d | %s | %s | %s |\n",
             label[dk], mode, ((dk, mode) in fails ? " **FAIL**" : ""), runs[dk, mode],
             req[dk, mode], got[dk, mode], lost[dk, mode], late[dk, mode], unraised[dk, mode],
-            stat("rate", dk, mode, "%d"), ratio(dk, mode, "rate"),
-            stat("exits", dk, mode, "%.2f"), stat("irq_exits", dk, mode, "%.2f"),
-            stat("mmio_user", dk, mode, "%.2f"), stat("wfi", dk, mode, "%.2f"),
-            stat("hostirq", dk, mode, "%.2f"), stat("unmask", dk, mode, "%.2f"),
-            stat("resample", dk, mode, "%.2f")
+            stat("rate", dk, mode, "%d"), ratio(dk, mode, "rate"), work(dk, mode)
+    }
+    dk = "vfio-pci:nic"
+    for (m = 1; m <= 4; m++) if ((dk, modes[m]) in runs) nic = 1
+    if (nic) {
+        print ""
+        print "| device | mode | runs | requests | answered | requests/s | rate ÷ irqfd + resamplefd | TCP L2 → L1, Mbit/s | ÷ irqfd + resamplefd | TCP L1 → L2, Mbit/s | ÷ irqfd + resamplefd | L2 interrupts per packet | KVM exits | of which host-IRQ exits | MMIO exits to QEMU | WFI exits | host IRQs (VFIO handler) | VFIO unmasks | KVM resample acks |"
+        print "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+        for (m = 1; m <= 4; m++) {
+            mode = modes[m]
+            if (!((dk, mode) in runs)) continue
+            printf "| %s | %s%s | %d | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+                label[dk], mode, ((dk, mode) in fails ? " **FAIL**" : ""), runs[dk, mode],
+                req[dk, mode], got[dk, mode],
+                stat("rate", dk, mode, "%d"), ratio(dk, mode, "rate"),
+                stat("up_mbps", dk, mode, "%.1f"), ratio(dk, mode, "up_mbps"),
+                stat("down_mbps", dk, mode, "%.1f"), ratio(dk, mode, "down_mbps"),
+                quot(dk, mode, "l2irqs", "pkts", "%.2f"), work(dk, mode)
+        }
     }
     dk = "vfio-platform:uart"
     for (m = 1; m <= 4; m++) if ((dk, modes[m]) in runs) uart = 1
@@ -157,14 +181,11 @@ END {
     for (m = 1; m <= 4; m++) {
         mode = modes[m]
         if (!((dk, mode) in runs)) continue
-        printf "| %s | %s%s | %d | %d | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+        printf "| %s | %s%s | %d | %d | %d | %d | %s | %s | %s | %s |\n",
             label[dk], mode, ((dk, mode) in fails ? " **FAIL**" : ""), runs[dk, mode],
             req[dk, mode], got[dk, mode], overruns[dk, mode],
-            stat("rate", dk, mode, "%d"), ratio(dk, mode, "rate"), bytes_per_irq(dk, mode),
-            stat("exits", dk, mode, "%.2f"), stat("irq_exits", dk, mode, "%.2f"),
-            stat("mmio_user", dk, mode, "%.2f"), stat("wfi", dk, mode, "%.2f"),
-            stat("hostirq", dk, mode, "%.2f"), stat("unmask", dk, mode, "%.2f"),
-            stat("resample", dk, mode, "%.2f")
+            stat("rate", dk, mode, "%d"), ratio(dk, mode, "rate"),
+            quot(dk, mode, "delivered", "irqs", "%.1f"), work(dk, mode)
     }
 }' > "$table.tmp"
 [ "$(wc -l < "$table.tmp")" -gt 5 ] || die "no bench runs in $log"
