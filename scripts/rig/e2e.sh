@@ -133,6 +133,8 @@ table=$BUILD/rig/e2e-table.md
                 }
                 kind = (r["kind"] == "msi" ? "MSI" : r["kind"] == "spi" ? "level SPI" : "INTx")
                 if (r["kind"] == "msix") kind = "MSI-X (NVMe)"
+                if (r["kind"] == "uart") kind = "level SPI (PL011 UART; bytes)"
+                if (r["kind"] == "nic") kind = "INTx (e1000 NIC; requests)"
                 # x86: where L2 has its IOAPIC, in KVM or in QEMU
                 where = (r["host"] == "x86" ? "x86" : "GIC" r["gic"])
                 if (r["irqchip"] != "")
@@ -146,7 +148,7 @@ table=$BUILD/rig/e2e-table.md
             }'
     done
     echo
-    echo "Per-IRQ columns are per delivered interrupt, counted in L1 while L2 ran: KVM exits (debugfs) and of which host-IRQ exits (arm64: the exits of no other kind, i.e. the device IRQ and, on the legacy path, the maintenance IRQ of the guest EOI; x86: KVM's irq_exits), exits to QEMU for MMIO (x86: mmio_exits plus io_exits, the latter counting port I/O that KVM handles too), VFIO's host interrupt handler, VFIO INTx unmasks and KVM resampler acks (kprobe hits). 'N late': delivered, but more than 1 s after it was requested (within 10 s more; a stall of the emulated host, not a loss). 'N raised again': PL031 alarms that the device model never raised (a race in QEMU's PL031 at a second boundary), raised again after 1 s; not a delivery loss. $n interrupts per run; $(date -u +%Y-%m-%d), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')."
+    echo "Per-IRQ columns are per delivered interrupt, counted in L1 while L2 ran: KVM exits (debugfs) and of which host-IRQ exits (arm64: the exits of no other kind, i.e. the device IRQ and, on the legacy path, the maintenance IRQ of the guest EOI; x86: KVM's irq_exits), exits to QEMU for MMIO (x86: mmio_exits plus io_exits, the latter counting port I/O that KVM handles too), VFIO's host interrupt handler, VFIO INTx unmasks and KVM resampler acks (kprobe hits); the UART's and the NIC's are per host IRQ, their requested and delivered are bytes (the UART) and requests answered (the NIC: then TCP each way). 'N late': delivered, but more than 1 s after it was requested (within 10 s more; a stall of the emulated host, not a loss). 'N raised again': PL031 alarms that the device model never raised (a race in QEMU's PL031 at a second boundary), raised again after 1 s; not a delivery loss. $n interrupts per run; $(date -u +%Y-%m-%d), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')."
 } > "$table"
 cat "$table"
 logs=()
