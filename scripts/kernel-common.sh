@@ -10,7 +10,11 @@
 # GICv2m, PCIe hotplug for the unplug runs) or PL031; the IRQ core's
 # debugfs for the kselftest (vfio_irq_forward) to read an IRQ's state;
 # TCP/IP and e1000 for the NIC runs (L1's NIC and L2's passed-through
-# one).
+# one); inotify for L1's blocking waits (scripts/rig/l2wait.c).  No tick
+# on an idle CPU and 100 Hz on a busy one: a tick's instructions come
+# with time, not with interrupts, and drift the bench's instruction
+# counts (scripts/rig/insn-window.c).  -OPT: OPT off (a choice's other
+# value).
 CONFIG=(
     PRINTK TTY ARM_AMBA SERIAL_AMBA_PL011 SERIAL_AMBA_PL011_CONSOLE
     BLK_DEV_INITRD RD_GZIP DEVTMPFS DEVTMPFS_MOUNT PROC_FS SYSFS TMPFS
@@ -22,6 +26,7 @@ CONFIG=(
     KPROBE_EVENTS NET UNIX PROC_SYSCTL HIGH_RES_TIMERS MULTIUSER EXPERT
     ARM_ARCH_TIMER ARM_GIC_V2M HOTPLUG_PCI HOTPLUG_PCI_PCIE MODULES MODULE_UNLOAD
     GENERIC_IRQ_DEBUGFS INET NETDEVICES ETHERNET NET_VENDOR_INTEL E1000
+    INOTIFY_USER NO_HZ_IDLE HZ_100 -HZ_250
 )
 
 # l2_initramfs BUSYBOX KO OUT [MODS [TREE]]: the rig's L2 initramfs,
@@ -79,11 +84,17 @@ kernel_config() {
     k=("${KMAKE[@]}")
     "${k[@]}" allnoconfig
     for opt; do
-        "$dir/scripts/config" --file "$dir/.config" --enable "$opt"
+        case $opt in
+        -*) "$dir/scripts/config" --file "$dir/.config" --disable "${opt#-}";;
+        *) "$dir/scripts/config" --file "$dir/.config" --enable "$opt";;
+        esac
     done
     "${k[@]}" olddefconfig
     for opt; do
-        grep -qx "CONFIG_$opt=y" "$dir/.config" || note "warning: CONFIG_$opt did not stay on"
+        case $opt in
+        -*) ! grep -qx "CONFIG_${opt#-}=y" "$dir/.config" || note "warning: CONFIG_${opt#-} did not stay off";;
+        *) grep -qx "CONFIG_$opt=y" "$dir/.config" || note "warning: CONFIG_$opt did not stay on";;
+        esac
     done
 }
 

@@ -118,7 +118,10 @@ if [ ! -f "$out/Image" ]; then
     kernel_config "$tree"
     k=("${KMAKE[@]}")
     for opt in "${CONFIG[@]}"; do   # a debug kernel without its checks is no debug kernel
-        grep -qx "CONFIG_$opt=y" "$tree/.config" || die "CONFIG_$opt did not stay on"
+        case $opt in
+        -*) ! grep -qx "CONFIG_${opt#-}=y" "$tree/.config" || die "CONFIG_${opt#-} did not stay off";;
+        *) grep -qx "CONFIG_$opt=y" "$tree/.config" || die "CONFIG_$opt did not stay on";;
+        esac
     done
     # modules: Module.symvers, which edu_irq.ko links against
     "${k[@]}" -j"${JOBS:-$(nproc)}" Image modules > "$tree/build.log" 2>&1 ||

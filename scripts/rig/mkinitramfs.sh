@@ -132,6 +132,7 @@ elif [ -x "$xobj/qemu-system-aarch64" ]; then
     cp "$cache/net/usr/bin/iperf3" "$root/opt/qemu/"
     add_libs "$cache/net/usr/bin/iperf3"
     cross_static tcp-rr "$root/opt/qemu"
+    cross_static l2wait "$root/opt/qemu"
 fi
 if [ -n "$have_qemu" ]; then
     mkdir -p "$root/opt/qemu"
