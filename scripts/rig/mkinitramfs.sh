@@ -137,7 +137,7 @@ fi
 if [ -n "$have_qemu" ]; then
     mkdir -p "$root/opt/qemu"
     install -m 755 "$TOP/scripts/rig/l1-qemu-checks" "$root/opt/qemu/checks"
-    busybox_root "$root" mkfifo wc sort kill awk usleep tail hexdump chroot cut ln
+    busybox_root "$root" mkfifo wc sort kill awk usleep tail hexdump chroot cut ln taskset
 fi
 
 # The L2 guest for the end-to-end runs (scripts/rig/l1-e2e): an initramfs
