@@ -16,7 +16,8 @@
 # resamplefd of the same round; writes the tables to
 # build/rig/bench-table.md.  BENCH_GIC: 3 (default) or 2, or 4: the
 # GICv4 anchor, L1's KVM injecting MSIs directly (vLPIs): edu's forwarded
-# INTx and its MSI only (build/rig/bench-table-gicv4.md).
+# INTx and its MSI only (build/rig/bench-table-gicv4.md).  BENCH_TABLE:
+# write the tables there instead.
 #   BENCH_REPORT_ONLY=1  only print the table of the last run's log
 set -euo pipefail
 . "$(dirname "$0")/../common.sh"
@@ -40,6 +41,7 @@ insn_log=$BUILD/rig/insn-window-gicv$gic-platform-bench.log
 
 table=$BUILD/rig/bench-table.md
 [ "$gic" != 4 ] || table=$BUILD/rig/bench-table-gicv4.md
+table=${BENCH_TABLE:-$table}
 # Each run's line with its instructions per interrupt (insns=, el2=...)
 runs=$("$TOP/scripts/rig/insn-report.py" "$log" "$insn_log") ||
     die "the bench's instruction counts do not match its runs (logs: $log, $insn_log)"
