@@ -14,15 +14,17 @@ insns= (all of L0's vCPUs), el2= (L1's kernel and KVM: L1 runs with
 VHE), el1= (L2's kernel), el0= (user space: L1's QEMU, L2's init).
 
 Fails (exit 1, saying why) if a marked run has no window or more than
-one, a window belongs to no run, or the plugin reported a marker out of
-order: a count that cannot be matched to its run is no count.
+one, two runs have one mark, a window belongs to no run, or the plugin
+reported a marker out of order: a count that cannot be matched to its
+run is no count.
 """
 import re
 import sys
 
 E2E = re.compile(r'^E2E: (ok|FAIL) .* mark=(\d+)\b')
 WINDOW = re.compile(r'^insn-window: tag=(\d+) insns=(\d+)'
-                    r'(?: el0=(\d+) el1=(\d+) el2=(\d+) el3=(\d+))?$')
+                    r'(?: el0=(\d+) el1=(\d+) el2=(\d+) el3=(\d+)'
+                    r' elx=(\d+))?$')
 
 
 def field(line, key):
@@ -58,12 +60,15 @@ def main(argv):
     seen = set()
     for tag, line in runs:
         got = windows.get(tag, [])
+        if tag in seen:
+            errors.append('two runs marked %d: %s' % (tag, line[:120]))
+            continue
         seen.add(tag)
         if len(got) != 1:
             errors.append('run mark=%d has %d windows, not 1: %s'
                           % (tag, len(got), line[:120]))
             continue
-        insns, el0, el1, el2, _ = got[0]
+        insns, el0, el1, el2, _, _ = got[0]
         d = field(line, 'irqs')
         d = field(line, 'delivered') if d is None else d
         d = d or 0

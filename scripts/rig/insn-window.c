@@ -10,8 +10,11 @@
  * tag, so that a window can be told from the run it measured.
  *
  * Each close prints "insn-window: tag=T insns=N" through QEMU's log (-d
- * plugin), with "el0=A el1=B el2=C" after it under el=on: the split by
- * the exception level the instructions ran at.  A close without an
+ * plugin), with "el0=A el1=B el2=C el3=D elx=E" after it under el=on:
+ * the split by the exception level the instructions ran at (elx: of a
+ * vCPU that started no block while the window was open, so that its
+ * level was never read; 0 but for the instructions in flight at the
+ * open).  A close without an
  * open, or an open while one is open (the latter restarts the window),
  * prints a line saying so, so that a lost marker cannot pass for a count.
  *
@@ -38,14 +41,14 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 #define HINT(imm) (0xd503201fu | ((uint32_t)(imm) << 5))
 #define MARK_OPEN 120
 #define MARK_CLOSE 121
-#define NO_EL 4         /* not known yet: booked at the vCPU's next block */
+#define NO_EL 4         /* not known (yet): booked at the vCPU's next block */
 
 typedef struct {
     uint64_t insns;     /* all executed, inline */
     uint64_t open;      /* 1 while a window is open (el=on's condition) */
     uint64_t booked;    /* insns when the last block started */
     uint64_t el;        /* the exception level that block runs at */
-    uint64_t by_el[NO_EL];
+    uint64_t by_el[NO_EL + 1];  /* [NO_EL]: never known in the window */
 } VCPUCount;
 
 static struct qemu_plugin_scoreboard *counts;
@@ -58,9 +61,16 @@ static uint64_t window_start;
 
 static uint64_t read_reg(struct qemu_plugin_register *reg)
 {
-    g_autoptr(GByteArray) buf = g_byte_array_new();
+    /* per vCPU thread: read at every block while a window is open */
+    static __thread GByteArray *buf;
     uint64_t v = 0;
-    int len = qemu_plugin_read_register(reg, buf);
+    int len;
+
+    if (!buf) {
+        buf = g_byte_array_new();
+    }
+    g_byte_array_set_size(buf, 0);
+    len = qemu_plugin_read_register(reg, buf);
 
     memcpy(&v, buf->data, MIN(len > 0 ? len : 0, (int)sizeof(v)));
     return GUINT64_FROM_LE(v);
@@ -71,7 +81,10 @@ static uint64_t current_el(void)
     return (read_reg(reg_cpsr) >> 2) & 3;     /* PSTATE.EL */
 }
 
-/* Book vCPU i's instructions since its last block to that block's level */
+/*
+ * Book a vCPU's instructions since its last block to that block's level
+ * (the level now, EL_NOW, where that was not known; NO_EL if neither is)
+ */
 static void book(VCPUCount *c, uint64_t el_now)
 {
     uint64_t el = c->el == NO_EL ? el_now : c->el;
@@ -111,7 +124,7 @@ static void window_begin(unsigned int vcpu_index)
 
 static char *window_end(unsigned int vcpu_index)
 {
-    uint64_t by_el[NO_EL] = { 0 };
+    uint64_t by_el[NO_EL + 1] = { 0 };
     uint64_t total = qemu_plugin_u64_sum(insns) - window_start;
     uint64_t tag = read_reg(reg_x0);
 
@@ -126,14 +139,15 @@ static char *window_end(unsigned int vcpu_index)
         c->open = 0;
         /* the others' last block goes to the level it started at */
         book(c, i == vcpu_index ? current_el() : c->el);
-        for (int el = 0; el < NO_EL; el++) {
+        for (int el = 0; el <= NO_EL; el++) {
             by_el[el] += c->by_el[el];
         }
     }
     return g_strdup_printf("insn-window: tag=%" PRIu64 " insns=%" PRIu64
                            " el0=%" PRIu64 " el1=%" PRIu64 " el2=%" PRIu64
-                           " el3=%" PRIu64 "\n", tag, total,
-                           by_el[0], by_el[1], by_el[2], by_el[3]);
+                           " el3=%" PRIu64 " elx=%" PRIu64 "\n", tag, total,
+                           by_el[0], by_el[1], by_el[2], by_el[3],
+                           by_el[NO_EL]);
 }
 
 static void on_mark(unsigned int vcpu_index, void *udata)

@@ -53,7 +53,8 @@ sys.stdout.buffer.write(b"".join(struct.pack("<I", w) for w in words))
 stray="insn-window: close without open (vCPU 0);"
 for el in off on; do
     # -nodefaults: no default NIC, whose option ROM a fresh build dir lacks
-    timeout 60 "$qemu" -M virt,virtualization=on -cpu cortex-a57 -nodefaults \
+    # -smp 2: the second vCPU stays off (PSCI) and must count nothing
+    timeout 60 "$qemu" -M virt,virtualization=on -cpu cortex-a57 -smp 2 -nodefaults \
         -display none \
         -device loader,file="$tmp/guest.bin",addr=0x40200000,force-raw=on \
         -device loader,addr=0x40200000,cpu-num=0 \
@@ -63,8 +64,8 @@ for el in off on; do
     if [ $el = off ]; then
         want="insn-window: tag=7 insns=2003;insn-window: tag=8 insns=28;$stray"
     else
-        want="insn-window: tag=7 insns=2003 el0=0 el1=0 el2=2003 el3=0;"
-        want+="insn-window: tag=8 insns=28 el0=0 el1=23 el2=5 el3=0;$stray"
+        want="insn-window: tag=7 insns=2003 el0=0 el1=0 el2=2003 el3=0 elx=0;"
+        want+="insn-window: tag=8 insns=28 el0=0 el1=23 el2=5 el3=0 elx=0;$stray"
     fi
     [ "$got" = "$want" ] || die "counts (el=$el): got '$got', want '$want'"
     echo "insn-window: self-test ok, el=$el ($got)"

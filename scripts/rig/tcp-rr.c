@@ -5,6 +5,8 @@
  * NIC).  A request is one byte, its response the same byte back.
  *
  *   tcp-rr server PORT                serve every connection, one at a time
+ *                                     (one silent for 30 s is dropped: its
+ *                                     client may have gone with its L2)
  *   tcp-rr client ADDR PORT N TAG     N requests; prints "E2E-RR n=N us=T"
  *
  * With TAG > 0 the client's requests are between the markers of L0's
@@ -20,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,6 +47,7 @@ static int serve(int port)
         return 1;
     }
     for (;;) {
+        struct timeval idle = { .tv_sec = 30 };
         int c = accept(s, NULL, NULL);
         char b;
 
@@ -51,6 +55,7 @@ static int serve(int port)
             continue;
         }
         setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &idle, sizeof(idle));
         while (read(c, &b, 1) == 1 && write(c, &b, 1) == 1) {
             ;
         }

@@ -6,7 +6,8 @@
 # of known counts under our qemu-system-aarch64 (insn-window.sh
 # --selftest: a window of 2003 instructions at EL2 and one of 28 from
 # EL2 to EL1, 5 and 23, each with its tag, and a close marker without an
-# open one, which must be reported, not counted), with and without el=on.
+# open one, which must be reported, not counted), with and without el=on,
+# a second vCPU that stays off counting nothing.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 if out=$("$top/scripts/rig/insn-window.sh" --selftest 2>&1); then

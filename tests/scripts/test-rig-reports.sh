@@ -23,7 +23,7 @@ line() {
     local d=$((100 - ${6:-0})) i=${7:-100000} kind=spi
     [ "$2" != vfio-pci ] || kind=intx
     mk=$((mk + 1))
-    echo "insn-window: tag=$mk insns=$((i * d)) el0=0 el1=$((10000 * d)) el2=$(((i - 10000) * d)) el3=0" >> "$ilog"
+    echo "insn-window: tag=$mk insns=$((i * d)) el0=0 el1=$((10000 * d)) el2=$(((i - 10000) * d)) el3=0 elx=0" >> "$ilog"
     echo "E2E: ok round=$1 gic=v3 dev=$2 kind=$kind mode=$3 requested=100 delivered=$d lost=${6:-0} late=0 rate=$4/s exits=2.00 mmio_user=0.00 mmio_kernel=0.00 wfi=0.00 irq_exits=1.00 hostirq=1.00 unmask=$5 resample=$5 run=9s mark=$mk state=\"x\""
 }
 log=$tmp/rig/l1-console-gicv3-platform-bench.log
@@ -76,7 +76,7 @@ if [ $? -ne 0 ] && grep -q 'the plugin: insn-window: close without open' <<<"$ou
 else
     bad "insn-report: a marker out of order went unnoticed: $(tail -2 <<<"$out")"
 fi
-{ cat "$tmp/ilog"; echo "insn-window: tag=99 insns=5 el0=0 el1=0 el2=5 el3=0"; } > "$ilog"
+{ cat "$tmp/ilog"; echo "insn-window: tag=99 insns=5 el0=0 el1=0 el2=5 el3=0 elx=0"; } > "$ilog"
 out=$("$top/scripts/rig/insn-report.py" "$log" "$ilog" 2>&1)
 if [ $? -ne 0 ] && grep -q 'window tag=99 belongs to no run' <<<"$out"; then
     ok "insn-report: a window of no run fails the join"
@@ -84,13 +84,21 @@ else
     bad "insn-report: a window of no run went unnoticed: $(tail -2 <<<"$out")"
 fi
 cp "$tmp/ilog" "$ilog"
+sed -n '1p' "$log" | sed 's/ mark=[0-9]* / mark=1 /' > "$tmp/log2"
+sed -n '2p' "$log" | sed 's/ mark=[0-9]* / mark=1 /' >> "$tmp/log2"
+out=$("$top/scripts/rig/insn-report.py" "$tmp/log2" "$ilog" 2>&1)
+if [ $? -ne 0 ] && grep -q 'two runs marked 1' <<<"$out"; then
+    ok "insn-report: two runs with one mark fail the join"
+else
+    bad "insn-report: two runs with one mark went unnoticed: $(tail -2 <<<"$out")"
+fi
 # A UART run: bytes delivered, per-interrupt figures per interrupt L2 took
 mk=$((mk + 1))
-echo "insn-window: tag=$mk insns=$((200 * 30000)) el0=0 el1=$((200 * 10000)) el2=$((200 * 20000)) el3=0" >> "$ilog"
+echo "insn-window: tag=$mk insns=$((200 * 30000)) el0=0 el1=$((200 * 10000)) el2=$((200 * 20000)) el3=0 elx=0" >> "$ilog"
 echo "E2E: ok round=1 gic=v3 dev=vfio-platform kind=uart mode=forwarded requested=1600 delivered=1600 lost=0 late=0 unraised=0 rate=800/s exits=1.10 mmio_user=0.00 mmio_kernel=0.00 wfi=0.50 irq_exits=0.60 hostirq=1.00 unmask=0.00 resample=0.00 run=9s irqs=200 overruns=0 mark=$mk state=\"forwarded\"" >> "$log"
 out=$(BUILD=$tmp BENCH_REPORT_ONLY=1 BENCH_ROUNDS=5 bash "$top/scripts/rig/bench.sh" 2>&1)
 if [ $? -eq 0 ] && grep -q '^| vfio-platform (PL011 UART) | forwarded | 30000 | 0.0 % | — | 20000 | 10000 | 0 |$' <<<"$out" &&
-   grep -q '^| vfio-platform (PL011 UART) | forwarded | 1 | 1600 | 1600 | 0 | 800 | — | 8.0 | 1.10 | 0.60 | 0.00 | 0.50 | 1.00 | 0.00 | 0.00 |$' <<<"$out"; then
+   grep -q '^| vfio-platform (PL011 UART) | forwarded | 1 | 1600 | 1600 | 0 | 800 | — | 8.0 | 1.10 | 0.60 | 0.00 | 0.50 | 0.00 | 0.00 |$' <<<"$out"; then
     ok "bench: a UART run in its own table, bytes/s and bytes per interrupt, instructions per interrupt"
 else
     bad "bench: UART rows wrong: $(grep 'UART' <<<"$out" | tr '\n' ' ')"
@@ -99,14 +107,14 @@ fi
 # per packet
 nic() {     # nic MODE RATE UP DOWN
     mk=$((mk + 1))
-    echo "insn-window: tag=$mk insns=$((200 * 50000)) el0=0 el1=0 el2=$((200 * 50000)) el3=0" >> "$ilog"
+    echo "insn-window: tag=$mk insns=$((200 * 50000)) el0=0 el1=0 el2=$((200 * 50000)) el3=0 elx=0" >> "$ilog"
     echo "E2E: ok round=1 gic=v3 dev=vfio-pci kind=nic mode=$1 requested=200 delivered=200 lost=0 late=0 unraised=0 rate=$2/s exits=1.50 mmio_user=0.00 mmio_kernel=0.00 wfi=0.50 irq_exits=1.00 hostirq=1.00 unmask=0.00 resample=0.00 run=20s l2irqs=300 pkts=600 up_mbps=$3 down_mbps=$4 mark=$mk state=\"$1\"" >> "$log"
 }
 nic irqfd-resample 100 2.5 3.0
 nic forwarded 150 3.0 4.0
 out=$(BUILD=$tmp BENCH_REPORT_ONLY=1 BENCH_ROUNDS=5 bash "$top/scripts/rig/bench.sh" 2>&1)
-if [ $? -eq 0 ] && grep -q '^| vfio-pci (e1000 NIC, INTx) | forwarded | 1 | 200 | 200 | 150 | 1.50× | 3.0 | 1.20× | 4.0 | 1.33× | 0.50 | 1.50 | 1.00 | 0.00 | 0.50 | 1.00 | 0.00 | 0.00 |$' <<<"$out" &&
-   grep -q '^| vfio-pci (e1000 NIC, INTx) | forwarded | 50000 | 0.0 % | 1.00× |' <<<"$out"; then
+if [ $? -eq 0 ] && grep -q '^| vfio-pci (e1000 NIC, INTx) | forwarded | 1 | 200 | 200 | 150 | 1.50× | 3.0 | 1.20× | 4.0 | 1.33× | 0.50 | 1.50 | 1.00 | 0.00 | 0.50 | 0.00 | 0.00 |$' <<<"$out" &&
+   grep -q '^| vfio-pci (e1000 NIC, INTx), per request and response | forwarded | 50000 | 0.0 % | 1.00× |' <<<"$out"; then
     ok "bench: NIC runs in their own table, requests/s and TCP each way with ratios, interrupts per packet"
 else
     bad "bench: NIC rows wrong: $(grep 'e1000' <<<"$out" | tr '\n' ' ')"
