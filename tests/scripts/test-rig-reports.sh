@@ -69,29 +69,24 @@ if [ $? -ne 0 ] && grep -q 'run mark=7 has 0 windows' <<<"$out"; then
 else
     bad "bench: a run without its instruction count went unnoticed: $(tail -2 <<<"$out")"
 fi
-{ cat "$tmp/ilog"; echo "insn-window: close without open (vCPU 1)"; } > "$ilog"
-out=$("$top/scripts/rig/insn-report.py" "$log" "$ilog" 2>&1)
-if [ $? -ne 0 ] && grep -q 'the plugin: insn-window: close without open' <<<"$out"; then
-    ok "insn-report: a marker out of order fails the join"
-else
-    bad "insn-report: a marker out of order went unnoticed: $(tail -2 <<<"$out")"
-fi
-{ cat "$tmp/ilog"; echo "insn-window: tag=99 insns=5 el0=0 el1=0 el2=5 el3=0 elx=0"; } > "$ilog"
-out=$("$top/scripts/rig/insn-report.py" "$log" "$ilog" 2>&1)
-if [ $? -ne 0 ] && grep -q 'window tag=99 belongs to no run' <<<"$out"; then
-    ok "insn-report: a window of no run fails the join"
-else
-    bad "insn-report: a window of no run went unnoticed: $(tail -2 <<<"$out")"
-fi
+# join_fails WHAT SAYING CONSOLE WINDOWS: insn-report.py must fail on
+# them, saying SAYING
+join_fails() {
+    local out
+    out=$("$top/scripts/rig/insn-report.py" "$3" "$4" 2>&1)
+    if [ $? -ne 0 ] && grep -q "$2" <<<"$out"; then
+        ok "insn-report: $1 fails the join"
+    else
+        bad "insn-report: $1 went unnoticed: $(tail -2 <<<"$out")"
+    fi
+}
+{ cat "$tmp/ilog"; echo "insn-window: close without open (vCPU 1)"; } > "$tmp/ilog2"
+join_fails "a marker out of order" 'the plugin: insn-window: close without open' "$log" "$tmp/ilog2"
+{ cat "$tmp/ilog"; echo "insn-window: tag=99 insns=5 el0=0 el1=0 el2=5 el3=0 elx=0"; } > "$tmp/ilog2"
+join_fails "a window of no run" 'window tag=99 belongs to no run' "$log" "$tmp/ilog2"
 cp "$tmp/ilog" "$ilog"
-sed -n '1p' "$log" | sed 's/ mark=[0-9]* / mark=1 /' > "$tmp/log2"
-sed -n '2p' "$log" | sed 's/ mark=[0-9]* / mark=1 /' >> "$tmp/log2"
-out=$("$top/scripts/rig/insn-report.py" "$tmp/log2" "$ilog" 2>&1)
-if [ $? -ne 0 ] && grep -q 'two runs marked 1' <<<"$out"; then
-    ok "insn-report: two runs with one mark fail the join"
-else
-    bad "insn-report: two runs with one mark went unnoticed: $(tail -2 <<<"$out")"
-fi
+sed -n '1,2p' "$log" | sed 's/ mark=[0-9]* / mark=1 /' > "$tmp/log2"
+join_fails "two runs with one mark" 'two runs marked 1' "$tmp/log2" "$ilog"
 # A UART run: bytes delivered, per-interrupt figures per interrupt L2 took
 mk=$((mk + 1))
 echo "insn-window: tag=$mk insns=$((200 * 30000)) el0=0 el1=$((200 * 10000)) el2=$((200 * 20000)) el3=0 elx=0" >> "$ilog"
