@@ -102,6 +102,16 @@ function quot(dk, mode, num, den, fmt,    i, n, a) {
             a[++n] = val(line[dk, mode, i], num) / val(line[dk, mode, i], den)
     return median_spread(a, n, fmt, "")
 }
+# the UART: instructions per byte read (per interrupt × interrupts / bytes)
+function per_byte(dk, mode,    i, n, a, l) {
+    n = 0
+    for (i = 1; i <= rounds; i++)
+        if ((dk, mode, i) in line && val(line[dk, mode, i], "delivered") > 0) {
+            l = line[dk, mode, i]
+            a[++n] = val(l, "insns") * val(l, "irqs") / val(l, "delivered")
+        }
+    return median_spread(a, n, "%d", "")
+}
 # the columns of the work on the host per interrupt; PER_HOST_IRQ: the
 # figures are per host IRQ already (UART, NIC), and have no column of
 # host IRQs
@@ -181,16 +191,17 @@ END {
     for (m = 1; m <= 4; m++) if ((dk, modes[m]) in runs) uart = 1
     if (!uart) exit
     print ""
-    print "| device | mode | runs | bytes requested | read | overruns | bytes/s | rate ÷ irqfd + resamplefd | bytes per interrupt in L2 | KVM exits per host IRQ | of which host-IRQ exits | MMIO exits to QEMU | WFI exits | VFIO unmasks | KVM resample acks |"
-    print "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    print "| device | mode | runs | bytes requested | read | overruns | bytes/s | rate ÷ irqfd + resamplefd | bytes per interrupt in L2 | instructions per byte | KVM exits per host IRQ | of which host-IRQ exits | MMIO exits to QEMU | WFI exits | VFIO unmasks | KVM resample acks |"
+    print "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     for (m = 1; m <= 4; m++) {
         mode = modes[m]
         if (!((dk, mode) in runs)) continue
-        printf "| %s | %s%s | %d | %d | %d | %d | %s | %s | %s | %s |\n",
+        printf "| %s | %s%s | %d | %d | %d | %d | %s | %s | %s | %s | %s |\n",
             label[dk], mode, ((dk, mode) in fails ? " **FAIL**" : ""), runs[dk, mode],
             req[dk, mode], got[dk, mode], overruns[dk, mode],
             stat("rate", dk, mode, "%d"), ratio(dk, mode, "rate"),
-            quot(dk, mode, "delivered", "irqs", "%.1f"), work(dk, mode, 1)
+            quot(dk, mode, "delivered", "irqs", "%.1f"), per_byte(dk, mode),
+            work(dk, mode, 1)
     }
 }' > "$table.tmp"
 [ "$(wc -l < "$table.tmp")" -gt 5 ] || die "no bench runs in $log"
