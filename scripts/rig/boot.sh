@@ -5,9 +5,10 @@
 # qemu-system-aarch64 (TCG, virtualization=on, GICv3 or v2, SMMUv3) with
 # an edu device, and check that L1 has KVM and can pass edu through with
 # VFIO.  RIG_GIC=2 for GICv2, RIG_GIC=4 for GICv4 (L1's KVM with
-# kvm-arm.vgic_v4_enable=1: MSIs injected directly, as vLPIs).  RIG_E2E=N adds the end-to-end runs of N
-# interrupts each (scripts/rig/l1-e2e), RIG_SELFTEST=1 the run that must
-# detect interrupts dropped on purpose.  RIG_PLATFORM=1 boots our own L1
+# kvm-arm.vgic_v4_enable=1: MSIs injected directly, as vLPIs).
+# RIG_E2E=N adds the end-to-end runs of N interrupts each
+# (scripts/rig/l1-e2e), RIG_SELFTEST=1 the run that must detect
+# interrupts dropped on purpose.  RIG_PLATFORM=1 boots our own L1
 # kernel (scripts/rig/kernel.sh: it has vfio-platform and our kvm-vfio
 # forwarding series) with L0's PL031 made passable (scripts/rig/dtb.sh),
 # runs our kernel API test and checks vfio-platform, then forwarded edu
