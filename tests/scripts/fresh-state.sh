@@ -123,7 +123,9 @@ else
     fresh "rig: kernel.sh --l2 (checked)" "" "$TOP/scripts/rig/kernel.sh" --l2
     fresh "rig: dtb.sh" device-tree-compiler "$TOP/scripts/rig/dtb.sh" "$tmp/virt.dtb" \
         -M virt,virtualization=on,gic-version=3,iommu=smmuv3 -cpu max -m 1G
-    fresh "rig: mkinitramfs.sh" binutils-aarch64-linux-gnu \
+    # (the cross compiler for L1's and L2's small programs: tcp-rr.c,
+    # l2wait.c, uart-read.c)
+    fresh "rig: mkinitramfs.sh" "binutils-aarch64-linux-gnu gcc-aarch64-linux-gnu" \
         "$TOP/scripts/rig/mkinitramfs.sh" "$("$TOP/scripts/rig/fetch.sh")" "$tmp/initramfs.gz"
 fi
 
