@@ -71,8 +71,9 @@ static uint64_t read_reg(struct qemu_plugin_register *reg)
     }
     g_byte_array_set_size(buf, 0);
     len = qemu_plugin_read_register(reg, buf);
-
-    memcpy(&v, buf->data, MIN(len > 0 ? len : 0, (int)sizeof(v)));
+    if (len > 0) {
+        memcpy(&v, buf->data, MIN(len, (int)sizeof(v)));
+    }
     return GUINT64_FROM_LE(v);
 }
 
