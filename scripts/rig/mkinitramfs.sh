@@ -167,7 +167,7 @@ if [ -f "$ko" ] && [ -n "$have_qemu" ]; then
         l2tree=$root/.l2tree
         mkdir -p "$l2tree/bin" "$l2tree/lib"
         cross_static uart-read "$l2tree/bin"
-        cross_static tcp-rr "$l2tree/bin"
+        cp "$root/opt/qemu/tcp-rr" "$l2tree/bin/"     # (built for L1 above)
         cp "$cache/net/usr/bin/iperf3" "$l2tree/bin/"
         add_libs "$cache/net/usr/bin/iperf3" "$l2tree/lib"
         cp /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 "$l2tree/lib/"
