@@ -57,29 +57,36 @@ function sortn(a, n,    i, j, t) {
     for (i = 2; i <= n; i++)
         for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
 }
+# the median of a[1..n], sorted
+function median(a, n) {
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
 # "median (min–max)" of a[1..n], the spread only where it differs
 function median_spread(a, n, fmt, unit,    r) {
     if (n == 0) return "—"
     sortn(a, n)
-    r = sprintf(fmt unit, (n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2))
+    r = sprintf(fmt unit, median(a, n))
     if (a[1] != a[n]) r = r sprintf(" (" fmt "–" fmt ")", a[1], a[n])
     return r
 }
 # per device (dev:kind) and mode: lines of the rounds, line[dk, mode, round]
-function stat(key, dk, mode, fmt,    i, n, a) {
+# a[1..n]: KEY of the run of each round; returns n
+function of_rounds(key, dk, mode, a,    i, n) {
     n = 0
     for (i = 1; i <= rounds; i++)
         if ((dk, mode, i) in line) a[++n] = val(line[dk, mode, i], key)
+    return n
+}
+function stat(key, dk, mode, fmt,    n, a) {
+    n = of_rounds(key, dk, mode, a)
     return median_spread(a, n, fmt, "")
 }
 # the spread (max - min) over the rounds, in per cent of the median
-function spread(key, dk, mode,    i, n, a, m) {
-    n = 0
-    for (i = 1; i <= rounds; i++)
-        if ((dk, mode, i) in line) a[++n] = val(line[dk, mode, i], key)
+function spread(key, dk, mode,    n, a, m) {
+    n = of_rounds(key, dk, mode, a)
     if (n == 0) return "—"
     sortn(a, n)
-    m = (n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2)
+    m = median(a, n)
     return m > 0 ? sprintf("%.1f %%", 100 * (a[n] - a[1]) / m) : "—"
 }
 # within each round, against irqfd + resamplefd of the device (edu MSI:
