@@ -194,8 +194,14 @@ check_full_key() {
         [ -n "$files" ] || return 1
     tree=$(sha256sum <<<"$files" | cut -c1-12)
     if [ -n "$src" ]; then
-        [ -z "$(git -C "$src" status --porcelain --untracked-files=no 2>/dev/null)" ] &&
-            qemu=$(git -C "$src" rev-parse -q --verify 'HEAD^{tree}' 2>/dev/null) || return 1
+        local st _ path
+        st=$(git -C "$src" status --porcelain --untracked-files=no 2>/dev/null) || return 1
+        # assemble copies qemu/'s new files into the tree uncommitted: one
+        # that is as DIR holds it is in DIR's key already
+        while read -r _ path; do
+            [ -z "$path" ] || cmp -s "$src/$path" "$dir/qemu/$path" || return 1
+        done <<<"$st"
+        qemu=$(git -C "$src" rev-parse -q --verify 'HEAD^{tree}' 2>/dev/null) || return 1
     fi
     settings=$({ echo "$qemu"
                  env | grep -E '^(E2E|STRESS|BENCH|OFFCMP|RIG|LIFE|MESON|QIF)_' |

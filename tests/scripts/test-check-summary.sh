@@ -115,3 +115,25 @@ if grep -q '^=== long one: not kept: the tree or the settings changed while it r
 else
     nok "kept across a change during the step (runs $(wc -l < "$runs")): $(grep '^=== long' <<<"$out" | tr '\n' '|')"
 fi
+
+# The QEMU tree: a new file of ours that assemble copied in uncommitted
+# (qemu/PATH as the repo holds it) keeps the key; any other edit there
+# leaves none.
+src=$keep/src
+git init -q "$src" && mkdir -p "$src/docs" "$repo/qemu/docs"
+echo up > "$src/docs/new.rst"; echo base > "$src/main.c"
+git -C "$src" -c user.name=t -c user.email=t@t add -A
+git -C "$src" -c user.name=t -c user.email=t@t commit -qm base
+echo ours > "$repo/qemu/docs/new.rst"; gitc add -A; gitc commit -qm 7
+ks_clean=$(check_full_key "$repo" "$src")
+echo ours > "$src/docs/new.rst"; ks_synced=$(check_full_key "$repo" "$src")
+echo edited > "$src/docs/new.rst"
+if check_full_key "$repo" "$src" > /dev/null; then ks_new=keyed; else ks_new=none; fi
+echo ours > "$src/docs/new.rst"; echo edited > "$src/main.c"
+if check_full_key "$repo" "$src" > /dev/null; then ks_up=keyed; else ks_up=none; fi
+git -C "$src" checkout -q main.c
+if [ -n "$ks_clean" ] && [ "$ks_clean" = "$ks_synced" ] && [ "$ks_new" = none ] && [ "$ks_up" = none ]; then
+    ok "check-full's key: qemu/'s new files synced into the QEMU tree keep it; other edits there do not"
+else
+    nok "check-full's key, QEMU tree: clean=$ks_clean synced=$ks_synced new-file-edited=$ks_new upstream-edited=$ks_up"
+fi
