@@ -101,23 +101,18 @@ function ratio(dk, mode, key,    i, n, a, b, base) {
         }
     return median_spread(a, n, "%.2f", "×")
 }
-# the median (min–max) of NUM / DEN over the rounds
-function quot(dk, mode, num, den, fmt,    i, n, a) {
+# the median (min–max) of NUM / DEN over the rounds, or of NUM × BY / DEN
+# (a figure per interrupt made one per byte or packet); rounds whose
+# line lacks a field are left out
+function quot(dk, mode, num, den, fmt, by,    i, n, a, l) {
     n = 0
-    for (i = 1; i <= rounds; i++)
-        if ((dk, mode, i) in line && val(line[dk, mode, i], den) > 0)
-            a[++n] = val(line[dk, mode, i], num) / val(line[dk, mode, i], den)
+    for (i = 1; i <= rounds; i++) {
+        if (!((dk, mode, i) in line)) continue
+        l = line[dk, mode, i]
+        if (val(l, num) == "" || val(l, den) <= 0 || (by != "" && val(l, by) == "")) continue
+        a[++n] = val(l, num) * (by != "" ? val(l, by) : 1) / val(l, den)
+    }
     return median_spread(a, n, fmt, "")
-}
-# the UART: instructions per byte read (per interrupt × interrupts / bytes)
-function per_byte(dk, mode,    i, n, a, l) {
-    n = 0
-    for (i = 1; i <= rounds; i++)
-        if ((dk, mode, i) in line && val(line[dk, mode, i], "delivered") > 0) {
-            l = line[dk, mode, i]
-            a[++n] = val(l, "insns") * val(l, "irqs") / val(l, "delivered")
-        }
-    return median_spread(a, n, "%d", "")
 }
 # the columns of the work on the host per interrupt; PER_HOST_IRQ: the
 # figures are per host IRQ already (UART, NIC), and have no column of
@@ -180,18 +175,19 @@ END {
     for (m = 1; m <= 4; m++) if ((dk, modes[m]) in runs) nic = 1
     if (nic) {
         print ""
-        print "| device | mode | runs | requests | answered | requests/s | rate ÷ irqfd + resamplefd | TCP L2 → L1, Mbit/s | ÷ irqfd + resamplefd | TCP L1 → L2, Mbit/s | ÷ irqfd + resamplefd | L2 interrupts per packet | KVM exits per host IRQ | of which host-IRQ exits | MMIO exits to QEMU | WFI exits | VFIO unmasks | KVM resample acks |"
-        print "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+        print "| device | mode | runs | requests | answered | requests/s | rate ÷ irqfd + resamplefd | TCP L2 → L1, Mbit/s | ÷ irqfd + resamplefd | TCP L1 → L2, Mbit/s | ÷ irqfd + resamplefd | L2 interrupts per packet | host IRQs per packet | KVM exits per packet | KVM exits per host IRQ | of which host-IRQ exits | MMIO exits to QEMU | WFI exits | VFIO unmasks | KVM resample acks |"
+        print "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
         for (m = 1; m <= 4; m++) {
             mode = modes[m]
             if (!((dk, mode) in runs)) continue
-            printf "| %s | %s%s | %d | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+            printf "| %s | %s%s | %d | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
                 label[dk], mode, ((dk, mode) in fails ? " **FAIL**" : ""), runs[dk, mode],
                 req[dk, mode], got[dk, mode],
                 stat("rate", dk, mode, "%d"), ratio(dk, mode, "rate"),
                 stat("up_mbps", dk, mode, "%.1f"), ratio(dk, mode, "up_mbps"),
                 stat("down_mbps", dk, mode, "%.1f"), ratio(dk, mode, "down_mbps"),
-                quot(dk, mode, "l2irqs", "pkts", "%.2f"), work(dk, mode, 1)
+                quot(dk, mode, "l2irqs", "pkts", "%.2f"), quot(dk, mode, "hostirqs", "pkts", "%.2f"),
+                quot(dk, mode, "exits", "pkts", "%.2f", "hostirqs"), work(dk, mode, 1)
         }
     }
     dk = "vfio-platform:uart"
@@ -207,7 +203,7 @@ END {
             label[dk], mode, ((dk, mode) in fails ? " **FAIL**" : ""), runs[dk, mode],
             req[dk, mode], got[dk, mode], overruns[dk, mode],
             stat("rate", dk, mode, "%d"), ratio(dk, mode, "rate"),
-            quot(dk, mode, "delivered", "irqs", "%.1f"), per_byte(dk, mode),
+            quot(dk, mode, "delivered", "irqs", "%.1f"), quot(dk, mode, "insns", "delivered", "%d", "irqs"),
             work(dk, mode, 1)
     }
 }' > "$table.tmp"
