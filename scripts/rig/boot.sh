@@ -24,9 +24,9 @@
 # (the one a failed run printed); RIG_INSN=1: L0 counts the instructions
 # of each run (scripts/rig/insn-window.c, split by exception level; its
 # log beside the console's, insn-window-*.log), reported per delivered
-# interrupt by scripts/rig/insn-report.py; it implies RIG_TICKLESS=1:
-# L1 and L2 without a tick on an idle CPU (their kernel's NO_HZ_IDLE;
-# other boots run them with nohz=off, periodic ticks).  Console log:
+# interrupt by scripts/rig/insn-report.py.  RIG_KTRACE=1: L1 traces
+# the vgic's handling of the runs' IRQs, and a failed run shows the
+# trace's end (scripts/rig/l1-e2e, our kernel).  Console log:
 # build/rig/l1-console-gicv$RIG_GIC[-platform][-bench|-stress|-offcmp].log.
 # RIG_ARCH=x86: the x86 rig instead (our qemu-system-x86_64 under TCG,
 # q35 with an AMD SVM CPU, VT-d with interrupt remapping and edu; L1 is
@@ -250,18 +250,8 @@ if [ "${RIG_INSN:-}" = 1 ]; then
     rm -f "$insn_log"
     machine+=(-plugin "$("$TOP/scripts/rig/insn-window.sh"),el=on" -d plugin -D "$insn_log")
     append+=" rig.insn=1"
-    RIG_TICKLESS=1
 fi
-# Our kernel ticks periodically in L1 and L2 but where asked: with
-# NO_HZ_IDLE, the forwarded PL031 under route churn (x-forward=on+move)
-# lost interrupts (docs/rig-e2e.md); the bench's runs, which count
-# instructions, need the idle CPUs quiet.  (Debian's L1 kernel keeps its
-# own NO_HZ_IDLE.)
-if [ "${RIG_TICKLESS:-}" = 1 ]; then
-    append+=" rig.tickless=1"
-elif [ "${RIG_PLATFORM:-}" = 1 ]; then
-    append+=" nohz=off"
-fi
+[ "${RIG_KTRACE:-}" != 1 ] || append+=" rig.ktrace=1"
 l0_run "GICv$gic${suffix:+, vfio-platform}"
 if [ -n "$insn_log" ]; then
     "$TOP/scripts/rig/insn-report.py" "$log" "$insn_log" ||
