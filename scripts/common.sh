@@ -183,9 +183,11 @@ check_failed_steps=() check_kept_steps=()
 # assembled QEMU tree's committed state (what the builds compile; edits
 # there not yet exported are in no patch), and of the settings the steps
 # read (E2E_*, STRESS_*, OFFCMP_*, MESON_*, QIF_*, ...); fails when
-# either has uncommitted changes (nothing is kept then).  The README and
-# docs/, which no step reads, are left out: results can be written up
-# while a run goes on.
+# either has uncommitted changes (nothing is kept then), but for a QEMU
+# tree file equal to DIR's qemu/PATH (assemble's copy of a new file, or
+# any other file so equal: DIR's tree, in the key, holds it).  The
+# README and docs/, which no step reads, are left out: results can be
+# written up while a run goes on.
 check_full_key() {
     local dir=$1 src=${2:-} files tree qemu= settings notdocs=(-- . ':!README.md' ':!docs')
     git -C "$dir" rev-parse -q --verify HEAD > /dev/null 2>&1 || return 1

@@ -11,8 +11,9 @@
 # debugfs for the kselftest (vfio_irq_forward) to read an IRQ's state;
 # TCP/IP and e1000 for the NIC runs (L1's NIC and L2's passed-through
 # one); inotify for L1's blocking waits (scripts/rig/l2wait.c).  No tick
-# on an idle CPU, as distributions build it (but as L2 under Debian's L1
-# kernel: scripts/rig/l1-e2e), and 100 Hz on a busy one: a tick's
+# on an idle CPU, as distributions build it (except L2 under Debian's L1
+# kernel, booted with nohz=off: scripts/rig/l1-e2e), and 100 Hz on a
+# busy one: a tick's
 # instructions come with time, not with interrupts, and drift the bench's
 # instruction counts (scripts/rig/insn-window.c).  -OPT: OPT off (a
 # choice's other value).

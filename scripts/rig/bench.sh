@@ -187,7 +187,7 @@ END {
                 stat("up_mbps", dk, mode, "%.1f"), ratio(dk, mode, "up_mbps"),
                 stat("down_mbps", dk, mode, "%.1f"), ratio(dk, mode, "down_mbps"),
                 quot(dk, mode, "l2irqs", "pkts", "%.2f"), quot(dk, mode, "hostirqs", "pkts", "%.2f"),
-                quot(dk, mode, "exits", "pkts", "%.2f", "hostirqs"), work(dk, mode, 1)
+                quot(dk, mode, "kexits", "pkts", "%.2f"), work(dk, mode, 1)
         }
     }
     dk = "vfio-platform:uart"

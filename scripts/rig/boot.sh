@@ -239,6 +239,7 @@ else
     [ "${RIG_KDEBUG:-}" != 1 ] || die "RIG_KDEBUG=1 needs RIG_PLATFORM=1 (our kernel)"
     [ -z "${RIG_KSELFTEST:-}" ] || die "RIG_KSELFTEST needs RIG_PLATFORM=1 (our kernel)"
     [ -z "${RIG_FUZZ_SEED:-}" ] || die "RIG_FUZZ_SEED needs RIG_PLATFORM=1 (our kernel)"
+    [ "${RIG_KTRACE:-}" != 1 ] || die "RIG_KTRACE=1 needs RIG_PLATFORM=1 (our kernel)"
     kernel=$(ls "$cache"/kernel/boot/vmlinuz-*)
 fi
 

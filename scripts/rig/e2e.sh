@@ -21,7 +21,8 @@
 #             rig.short=2, and 3 for a PL031-only boot, which repeats the
 #             PL031 under other conditions and also leaves out the loss
 #             check's self-test); without it the debug kernel's boot runs
-#             rig.short=1 (no churn runs), the others every run
+#             rig.short=1 (of the churn runs only the PL031's), the
+#             others every run
 #   E2E_REPORT_ONLY=1  only print the table of the last runs' logs
 #   E2E_BOOT  the boot script (default scripts/rig/boot.sh; the tests'
 #             stand-in, with which nothing is built)
