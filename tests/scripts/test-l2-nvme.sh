@@ -19,9 +19,10 @@ trap 'rm -rf "$tmp"' EXIT
 sed -n '/^nvme_irqs() {/,/^}/p; /^nvme_reads() {/,/^}/p' "$top/scripts/rig/l2-init" |
     sed "s|/proc/interrupts|$tmp/interrupts|; s|/proc/uptime|$tmp/uptime|" > "$tmp/funcs.sh"
 echo "12.50 20.00" > "$tmp/uptime"
-# run_reads N CUT GONE_AFTER: N reads (CUT: the unplug run's chunks of
-# 100), each an interrupt on nvme0q1; the admin queue takes 5 of its own
-# meanwhile; after the GONE_AFTER-th dd the queue lines vanish
+# run_reads N CUT GONE_AFTER [SHORT]: N reads (CUT: the unplug run's
+# chunks of 100), each an interrupt on nvme0q1; the admin queue takes 5
+# of its own meanwhile; after the GONE_AFTER-th dd the queue lines
+# vanish; SHORT: the dd after it reads only that many, then fails
 run_reads() {
     cat > "$tmp/run.sh" <<EOS
 q0=10 q1=1000 dds=0
@@ -33,10 +34,11 @@ write() {
 }
 write
 dd() {
-    c=\${4#count=}
-    q1=\$((q1 + c)) q0=\$((q0 + 5)) dds=\$((dds + 1))
+    k=\${4#count=}
+    [ \$dds != $3 ] || [ -z "${4:-}" ] || k=${4:-0}
+    q1=\$((q1 + k)) q0=\$((q0 + 5)) dds=\$((dds + 1))
     write
-    echo "\$c+0 records in" >&2
+    echo "\$k+0 records in" >&2
 }
 nvme_dev() { echo /dev/nvme0n1; }
 nvme_timeouts() { echo 0; }
@@ -58,6 +60,12 @@ if [ "$(field "$res" requested)" = 700 ] && [ "$(field "$res" seen)" = 700 ]; th
     ok "l2-init: an unplug right after the 8th chunk of 100 reads: 700 reads, 700 interrupts"
 else
     nok "l2-init: the unplug run counted wrong: $res"
+fi
+res=$(run_reads 2000 1 5 81)
+if [ "$(field "$res" requested)" = 500 ] && [ "$(field "$res" seen)" = 500 ]; then
+    ok "l2-init: an unplug during the 6th chunk (81 of 100 read): 500 reads, 500 interrupts"
+else
+    nok "l2-init: the unplug run with a short dd counted wrong: $res"
 fi
 
 echo "l2-nvme: $pass passed, $fail failed"
