@@ -13,10 +13,9 @@
 # one); inotify for L1's blocking waits (scripts/rig/l2wait.c).  No tick
 # on an idle CPU, as distributions build it (except L2 under Debian's L1
 # kernel, booted with nohz=off: scripts/rig/l1-e2e), and 100 Hz on a
-# busy one: a tick's
-# instructions come with time, not with interrupts, and drift the bench's
-# instruction counts (scripts/rig/insn-window.c).  -OPT: OPT off (a
-# choice's other value).
+# busy one: a tick's instructions come with time, not with interrupts,
+# and drift the bench's instruction counts (scripts/rig/insn-window.c).
+# -OPT: OPT off (a choice's other value).
 CONFIG=(
     PRINTK TTY ARM_AMBA SERIAL_AMBA_PL011 SERIAL_AMBA_PL011_CONSOLE
     BLK_DEV_INITRD RD_GZIP DEVTMPFS DEVTMPFS_MOUNT PROC_FS SYSFS TMPFS
