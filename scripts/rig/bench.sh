@@ -6,8 +6,8 @@
 # series): userspace, irqfd + resamplefd and forwarded, for the PL031
 # (vfio-platform, level SPI) and edu (vfio-pci INTx), and edu's MSI
 # through KVM's irqfd (msi-irqfd).  The modes take turns
-# within each round, BENCH_ROUNDS rounds (default 5) of BENCH_N interrupts
-# (default 20000), so drift of this noisy emulated host hits every mode
+# within each round, BENCH_ROUNDS rounds (default 3) of BENCH_N interrupts
+# (default 10000), so drift of this noisy emulated host hits every mode
 # alike.  L0 counts the instructions of each run (RIG_INSN=1: the
 # insn-window plugin, by exception level; KVM's halt polling off in L1):
 # the headline figure, instructions per delivered interrupt, which the
@@ -22,8 +22,8 @@
 set -euo pipefail
 . "$(dirname "$0")/../common.sh"
 
-rounds=${BENCH_ROUNDS:-5}
-n=${BENCH_N:-20000}
+rounds=${BENCH_ROUNDS:-3}
+n=${BENCH_N:-10000}
 gic=${BENCH_GIC:-3}
 log=$BUILD/rig/l1-console-gicv$gic-platform-bench.log
 start=$(date +%s)
