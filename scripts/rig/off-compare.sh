@@ -14,24 +14,30 @@
 # Their differences must be the recorded ones
 # (tests/rig/off-compare-{gicvN,x86}.diff), each explained in
 # docs/rig-off-compare.md; OFFCMP_RECORD=1 records them instead.
+# OFFCMP_PRINT_BINDING=1 only prints the commit of the PL031's binding.
 # Output: build/rig/off-compare/{gicvN,x86}/.
 set -euo pipefail
 . "$(dirname "$0")/../common.sh"
 
 [ -d "$SRC/.git" ] || die "$SRC is not assembled; run 'make'"
 U=$BUILD/upstream
+# Upstream cannot pass the PL031 through at all: it has no vfio-platform
+# device tree binding for it (QEMU exits "can not be dynamically
+# instantiated").  Patch 11 adds only that binding, no interrupt code:
+# the baseline has it.  Its subject whole: the PL011's binding, later,
+# starts alike and does not apply to the base.  (One commit from git
+# itself, not "| head -1": under pipefail, git log's second line could
+# hit a closed pipe and end the script without a word.)
+binding=$(git -C "$SRC" log -1 --format=%H \
+    --grep='^hw/core/sysbus-fdt: Add a vfio-platform binding for the ARM PL031$' qif-base..HEAD)
+[ -n "$binding" ] || die "the PL031 binding commit is not in $SRC"
+if [ "${OFFCMP_PRINT_BINDING:-}" = 1 ]; then echo "$binding"; exit 0; fi
 git -C "$SRC" worktree prune
 if ! git -C "$U/src" rev-parse -q --verify HEAD >/dev/null 2>&1; then
     rm -rf "$U/src"
     mkdir -p "$U"
     git -C "$SRC" worktree add -q --detach "$U/src" qif-base
 fi
-# Upstream cannot pass the PL031 through at all: it has no vfio-platform
-# device tree binding for it (QEMU exits "can not be dynamically
-# instantiated").  Patch 11 adds only that binding, no interrupt code:
-# the baseline has it.
-binding=$(git -C "$SRC" log --format=%H --grep='^hw/core/sysbus-fdt: Add a vfio-platform binding' qif-base..HEAD | head -1)
-[ -n "$binding" ] || die "the PL031 binding commit is not in $SRC"
 base=$(git -C "$SRC" rev-parse qif-base)
 # Already there (then nothing is rebuilt), or set up anew from a clean state
 pid() { git -C "$1" show "$2" | git patch-id --stable | cut -d' ' -f1; }
