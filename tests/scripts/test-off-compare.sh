@@ -85,7 +85,7 @@ fi
 # The baseline's one commit: the PL031's binding, not the PL011's that
 # came later with a subject that starts alike (it picked that one, or
 # ended silently when git log's second line met head's closed pipe)
-g() { git -C "$tmp/src" -c user.name=t -c user.email=t@invalid "$@"; }
+g() { git -C "$tmp/src" -c user.name=t -c user.email=t@invalid -c commit.gpgsign=false "$@"; }
 git init -q "$tmp/src" && g commit -q --allow-empty -m base && g tag qif-base
 g commit -q --allow-empty -m 'hw/core/sysbus-fdt: Add a vfio-platform binding for the ARM PL031'
 want=$(g rev-parse HEAD)
